@@ -1,0 +1,231 @@
+"""Command line: ``python -m assistant {ingest,search,articles,show,config}``.
+
+Settings are built here once and passed down. This is the UI boundary: project errors become
+one-line messages and an exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings, load_settings, masked_settings
+from assistant.errors import AssistantError, ConfigError
+from assistant.index.embedding import build_embedder
+from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.store import ArticleStore
+from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.types import Article, Hit
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant",
+        description="Search and question answering over news articles, with exact citations.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="settings file (default: ./assistant.toml if present)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", help="add, update (and prune) articles in the index")
+    ingest.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: corpus_dir)"
+    )
+    ingest.add_argument("--prune", action="store_true", help="delete articles whose files are gone")
+    ingest.add_argument(
+        "--reindex", action="store_true", help="re-embed everything (after changing the embedder)"
+    )
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    search = sub.add_parser("search", help="hybrid search; every hit is an exact article span")
+    search.add_argument("query", help="what to look for")
+    search.add_argument(
+        "-k", type=int, default=None, help="number of hits (default: retrieval.top_k)"
+    )
+    search.add_argument(
+        "--source", action="append", default=[], metavar="S", help="only this outlet (repeatable)"
+    )
+    search.add_argument("--since", metavar="DATE", help="published on or after DATE")
+    search.add_argument("--until", metavar="DATE", help="published on or before DATE")
+    search.add_argument("--json", action="store_true", help="print hits as JSON")
+
+    articles = sub.add_parser("articles", help="list stored articles")
+    articles.add_argument("--json", action="store_true", help="print as JSON")
+
+    show = sub.add_parser("show", help="print one stored article")
+    show.add_argument("article_id", metavar="ARTICLE_ID")
+    show.add_argument("--json", action="store_true", help="print as JSON")
+
+    sub.add_parser("config", help="print the effective settings (secrets masked)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        return COMMANDS[args.command](settings, args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0  # the reader (e.g. `head`) stopped early; not an error
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to finish", file=sys.stderr)
+        return 130
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    paths: list[Path] = args.paths or [settings.corpus_dir]
+    for path in paths:
+        if not path.exists():
+            hint = (
+                "set corpus_dir in assistant.toml or ASSISTANT_CORPUS_DIR"
+                if not args.paths
+                else "check the path"
+            )
+            raise ConfigError(f"{path} does not exist; {hint}")
+    embedder = build_embedder(settings.embedding)
+    index = Index.open(settings, embedder, reindex=args.reindex)
+    try:
+        report = Indexer(settings, embedder, index).run(
+            paths, prune=args.prune, reindex=args.reindex, progress=not args.quiet
+        )
+    finally:
+        index.close()
+    _print_report(report)
+    return 0
+
+
+def _print_report(report: IngestReport) -> None:
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(
+        f"ingest: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.repaired} repaired; {report.chunks} chunks embedded "
+        f"in {report.seconds:.1f} s; {len(report.problems)} problem(s)"
+    )
+
+
+def _search(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise ConfigError("the query is empty; say what to search for")
+    if args.k is not None and args.k < 1:
+        raise ConfigError("-k must be at least 1")
+    filters = Filters(sources=tuple(args.source), since=args.since, until=args.until)
+    try:
+        filters.day_range()
+    except ValueError as exc:
+        raise ConfigError(f"--since/--until: {exc}; use a date such as 2025-05-27") from exc
+    embedder = build_embedder(settings.embedding)
+    index = Index.open(settings, embedder)
+    try:
+        if index.vectors.count() == 0:
+            raise ConfigError("the index is empty; run `python -m assistant ingest` first")
+        hits = HybridRetriever(settings.retrieval, embedder, index).search(
+            args.query, args.k, filters
+        )
+    finally:
+        index.close()
+    if args.json:
+        _print_json([_hit_json(h) for h in hits])
+    else:
+        _print_hits(hits)
+    return 0
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return hit.model_dump(mode="json")
+
+
+def _print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        print("no matching articles")
+    for rank, hit in enumerate(hits, start=1):
+        print(
+            f"{rank}. {hit.title} — {hit.source or 'unknown outlet'}, {hit.published or 'undated'}"
+        )
+        print(f"   {hit.article_id} [{hit.start}:{hit.end}] score {hit.score:.4f}")
+        print("   " + " ".join(hit.text.split())[:300])
+
+
+def _open_store(settings: Settings) -> ArticleStore:
+    path = settings.data_dir / "articles.sqlite3"
+    if not path.exists():
+        raise ConfigError(f"no article store at {path}; run `python -m assistant ingest` first")
+    return ArticleStore(path)
+
+
+def _article_json(article: Article, with_text: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": article.id, **article.meta.model_dump()}
+    data["duplicate_of"] = article.dup_of
+    if with_text:
+        data["origin"] = article.origin
+        data["text"] = article.text
+    return data
+
+
+def _articles(settings: Settings, args: argparse.Namespace) -> int:
+    store = _open_store(settings)
+    try:
+        articles = store.articles()
+    finally:
+        store.close()
+    if args.json:
+        _print_json([_article_json(a, with_text=False) for a in articles])
+        return 0
+    for a in articles:
+        print(
+            f"{a.id}  {a.meta.published or 'undated':<10.10}  {a.meta.source or 'unknown':<20.20}  {a.meta.title}"
+        )
+    print(f"{len(articles)} article(s)")
+    return 0
+
+
+def _show(settings: Settings, args: argparse.Namespace) -> int:
+    store = _open_store(settings)
+    try:
+        article = store.get(args.article_id)
+    finally:
+        store.close()
+    if article is None:
+        raise ConfigError(
+            f"no article {args.article_id!r}; list ids with `python -m assistant articles`"
+        )
+    if args.json:
+        _print_json(_article_json(article, with_text=True))
+        return 0
+    m = article.meta
+    print(m.title)
+    print(
+        f"{m.source or 'unknown outlet'} · {m.published or 'undated'} · {m.author or 'no author'}"
+    )
+    if m.url:
+        print(m.url)
+    print()
+    print(article.text)
+    return 0
+
+
+def _config(settings: Settings, args: argparse.Namespace) -> int:
+    _print_json(masked_settings(settings))
+    return 0
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+COMMANDS = {
+    "ingest": _ingest,
+    "search": _search,
+    "articles": _articles,
+    "show": _show,
+    "config": _config,
+}

@@ -1,0 +1,148 @@
+"""Typed settings: defaults, then ``assistant.toml``, then ``ASSISTANT_...`` environment variables.
+
+Built once by the CLI's ``main()`` and passed down; nothing reads settings at import time.
+Secrets (API keys) are never settings: a setting names the environment variable that holds one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("assistant.toml")
+ONNX_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(_Section):
+    """Which embedder turns text into vectors."""
+
+    provider: Literal["onnx", "openai"] = "onnx"
+    model: str = ONNX_MODEL_NAME
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    max_tokens: int = Field(default=256, ge=16, description="Model input limit in word pieces")
+    threads: int = Field(default=0, ge=0, description="ONNX intra-op threads; 0 = all cores")
+    timeout_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _openai_needs_model(self) -> EmbeddingSettings:
+        if self.provider == "openai" and self.model == ONNX_MODEL_NAME:
+            raise ValueError(
+                "embedding.provider = 'openai' needs embedding.model set to the server's "
+                "embedding model name (e.g. 'text-embedding-3-small' or 'nomic-embed-text')"
+            )
+        return self
+
+
+class ChromaSettings(_Section):
+    """Where vectors live: embedded under ``data_dir`` unless a server host is given."""
+
+    host: str | None = None
+    port: int = Field(default=8000, ge=1, le=65535)
+    collection: str = Field(default="articles", min_length=3, max_length=63)
+
+
+class ChunkingSettings(_Section):
+    """Chunk sizes in the embedder's own word pieces, so no chunk is truncated."""
+
+    chunk_tokens: int = Field(default=200, ge=16)
+    overlap_tokens: int = Field(default=20, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_smaller(self) -> ChunkingSettings:
+        if self.overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunking.overlap_tokens must be smaller than chunking.chunk_tokens")
+        return self
+
+
+class IngestSettings(_Section):
+    """Limits and de-duplication for ingest."""
+
+    max_file_mb: float = Field(default=20.0, gt=0)
+    near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+
+
+class RetrievalSettings(_Section):
+    """Hybrid retrieval: candidates from each retriever, fused by reciprocal rank."""
+
+    top_k: int = Field(default=5, ge=1, le=100)
+    candidates: int = Field(default=50, ge=1, le=1000)
+    rrf_k: int = Field(default=60, ge=1)
+
+
+class Settings(BaseSettings):
+    """All settings of the assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("data")
+    corpus_dir: Path = Path("corpus")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chroma: ChromaSettings = ChromaSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = IngestSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init values; the environment must win over it.
+        return (env_settings, init_settings)
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read settings from ``config_file`` (default ``assistant.toml`` if present) and the environment."""
+    path = config_file or Path(os.environ.get("ASSISTANT_CONFIG", DEFAULT_CONFIG_FILE))
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"{path} is not valid TOML: {exc}. Fix the file or remove it."
+            ) from exc
+    elif config_file is not None:
+        raise ConfigError(
+            f"config file {path} does not exist; create it from assistant.example.toml"
+        )
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from exc
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = [f"invalid settings (from {path} or ASSISTANT_* environment variables):"]
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]) or "settings"
+        env = "ASSISTANT_" + "__".join(str(p) for p in err["loc"]).upper()
+        lines.append(f"  {name}: {err['msg']} (set it in {path} or {env})")
+    return "\n".join(lines)
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, with any secret shown only as set or unset."""
+    data = settings.model_dump(mode="json")
+    key_env = settings.embedding.api_key_env
+    data["embedding"]["api_key"] = "***" if os.environ.get(key_env) else "(unset)"
+    return data

@@ -1,0 +1,251 @@
+"""Ingest orchestration: load files, chunk, embed, and write store + Chroma + BM25 crash-safely.
+
+Order of writes for every batch of articles: chunks land in the store as ``pending``, then
+vectors go to Chroma, then the articles turn ``ready``. ``reconcile`` runs first on every
+ingest and repairs whatever a killed run left behind, so store and index always agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from assistant.config import Settings
+from assistant.errors import InputFileError
+from assistant.index.dedup import DuplicateFinder, signature
+from assistant.index.embedding import Embedder, index_signature
+from assistant.index.keyword import KeywordIndex
+from assistant.index.store import ArticleStore
+from assistant.index.vectors import VectorIndex
+from assistant.ingest.chunking import Chunker
+from assistant.ingest.loaders import LoadResult, discover, load_file
+from assistant.types import Article, Chunk, LoadedArticle
+
+# Articles written per batch: large enough to batch embeddings well, small enough that a
+# crash loses little work.
+BATCH_CHUNKS = 256
+
+
+def article_id(key: str) -> str:
+    """Stable id of an article: the same url (or file path) always gives the same id."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(loaded: LoadedArticle) -> str:
+    """Changes whenever the text or any metadata changes."""
+    payload = json.dumps([loaded.text, loaded.meta.model_dump()], sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    repaired: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    problems: list[InputFileError] = field(default_factory=list)
+
+
+@dataclass
+class Index:
+    """The open article store, vector index and BM25 location for one data directory."""
+
+    store: ArticleStore
+    vectors: VectorIndex
+    bm25_dir: Path
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder, reindex: bool = False) -> Index:
+        data = settings.data_dir
+        store = ArticleStore(data / "articles.sqlite3")
+        sig = index_signature(embedder, settings.embedding.provider)
+        vectors = VectorIndex(settings.chroma, data, sig, reindex=reindex)
+        return cls(store, vectors, data / "bm25")
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class Indexer:
+    """Brings the index in line with a set of article files."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, index: Index) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.index = index
+        self.chunker = Chunker(
+            embedder.tokenize,
+            settings.chunking.chunk_tokens,
+            settings.chunking.overlap_tokens,
+            embedder.max_tokens,
+        )
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        prune: bool = False,
+        reindex: bool = False,
+        progress: bool = True,
+    ) -> IngestReport:
+        """Ingest ``paths`` (files or folders); with ``prune``, drop articles whose files are gone."""
+        started = time.perf_counter()
+        report = IngestReport()
+        store = self.index.store
+        if reindex:
+            store.mark_all_pending()
+        report.repaired = self.reconcile()
+        loaded = self._load(paths, report)
+        states = store.states()
+        todo: list[tuple[LoadedArticle, str, str]] = []
+        for item in loaded.articles:
+            aid, digest = article_id(item.key), content_hash(item)
+            known = states.get(aid)
+            if known == (digest, "ready"):
+                report.unchanged += 1
+                continue
+            if known and known[0] != digest:
+                report.updated += 1
+            elif not known:
+                report.added += 1
+            todo.append((item, aid, digest))
+        seen = {article_id(a.key) for a in loaded.articles}
+        todo_ids = {aid for _, aid, _ in todo}
+        leftovers = [
+            aid for aid, (_, state) in states.items() if state == "pending" and aid not in todo_ids
+        ]
+        if prune:
+            report.removed = self._prune(paths, seen, loaded.failed_files)
+            leftovers = [a for a in leftovers if a in store.states()]
+        report.chunks = self._write(todo, leftovers, progress)
+        KeywordIndex.build(store).save(self.index.bm25_dir)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def reconcile(self) -> int:
+        """Repair what a killed ingest left: drop vectors the store does not serve; re-queue
+        served articles whose vectors are missing. Returns how many records it touched."""
+        store, vectors = self.index.store, self.index.vectors
+        in_index = vectors.ids()
+        ready = store.chunk_ids("ready")
+        orphans = sorted(in_index - store.chunk_ids())
+        vectors.delete(orphans)
+        missing = ready - in_index
+        if missing:
+            store.mark({cid.rsplit("-", 2)[0] for cid in missing}, "pending")
+        return len(orphans) + len(missing)
+
+    def _load(self, paths: Sequence[Path], report: IngestReport) -> LoadResult:
+        files, problems = discover(paths)
+        result = LoadResult(problems=problems)
+        limit = int(self.settings.ingest.max_file_mb * 1_000_000)
+        first_origin: dict[str, str] = {}
+        for path in files:
+            part = load_file(path, self._origin(path), limit)
+            for article in part.articles:
+                if article.key in first_origin:
+                    result.problems.append(
+                        InputFileError(
+                            article.origin,
+                            f"same url as an article read from {first_origin[article.key]}; "
+                            "kept that one",
+                        )
+                    )
+                    continue
+                first_origin[article.key] = article.origin
+                result.articles.append(article)
+            result.problems.extend(part.problems)
+            result.failed_files |= part.failed_files
+        report.problems = result.problems
+        return result
+
+    def _origin(self, path: Path) -> str:
+        corpus = self.settings.corpus_dir.resolve()
+        resolved = path.resolve()
+        if resolved.is_relative_to(corpus):
+            return str(Path(self.settings.corpus_dir.name) / resolved.relative_to(corpus))
+        return str(resolved)
+
+    def _prune(self, paths: Sequence[Path], seen: set[str], failed: set[str]) -> int:
+        roots = [self._origin(p) for p in paths]
+        gone = [
+            aid
+            for aid, origin in self.index.store.origins().items()
+            if aid not in seen
+            and origin not in failed
+            and any(origin == r or origin.startswith(r.rstrip("/") + "/") for r in roots)
+        ]
+        self.index.vectors.delete([c.id for aid in gone for c in self.index.store.chunks_of(aid)])
+        self.index.store.delete(gone)
+        return len(gone)
+
+    def _write(
+        self, todo: list[tuple[LoadedArticle, str, str]], leftovers: list[str], progress: bool
+    ) -> int:
+        store = self.index.store
+        finder = DuplicateFinder(self.settings.ingest.near_duplicate_threshold, store.minhashes())
+        articles_bar = tqdm(
+            total=len(todo) + len(leftovers), unit="article", disable=not progress, position=0
+        )
+        chunks_bar = tqdm(unit="chunk", disable=not progress, position=1)
+        batch: list[tuple[Article, list[Chunk]]] = []
+        total = 0
+        with articles_bar, chunks_bar:
+            for article in self._articles(todo, leftovers):
+                blob = signature(article.text)
+                article.dup_of = finder.find(article.id, blob)
+                chunks = self.chunker.chunk(article.id, article.content_hash[:8], article.text)
+                new_ids = {c.id for c in chunks}
+                stale = [c.id for c in store.chunks_of(article.id) if c.id not in new_ids]
+                store.stage(article, chunks, blob)
+                self.index.vectors.delete(stale)
+                finder.add(article.id, article.dup_of, blob)
+                batch.append((article, chunks))
+                if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
+                    total += self._flush(batch, articles_bar, chunks_bar)
+                    batch = []
+            total += self._flush(batch, articles_bar, chunks_bar)
+        return total
+
+    def _articles(
+        self, todo: list[tuple[LoadedArticle, str, str]], leftovers: list[str]
+    ) -> list[Article]:
+        out = [
+            Article(
+                id=aid,
+                key=item.key,
+                meta=item.meta,
+                text=item.text,
+                content_hash=digest,
+                origin=item.origin,
+            )
+            for item, aid, digest in todo
+        ]
+        for aid in leftovers:
+            stored = self.index.store.get(aid, ready_only=False)
+            if stored is not None:
+                out.append(stored)
+        return out
+
+    def _flush(
+        self, batch: list[tuple[Article, list[Chunk]]], articles_bar: tqdm, chunks_bar: tqdm
+    ) -> int:  # type: ignore[type-arg]
+        if not batch:
+            return 0
+        chunks = [c for _, cs in batch for c in cs]
+        vectors = self.embedder.get_text_embedding_batch([c.text for c in chunks])
+        self.index.vectors.upsert(chunks, {a.id: a for a, _ in batch}, vectors)
+        self.index.store.mark([a.id for a, _ in batch], "ready")
+        articles_bar.update(len(batch))
+        chunks_bar.update(len(chunks))
+        return len(chunks)

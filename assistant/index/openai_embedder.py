@@ -1,0 +1,82 @@
+"""Embeddings from any OpenAI-compatible ``/v1/embeddings`` endpoint (OpenAI, Ollama, vLLM...)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from assistant.config import EmbeddingSettings
+from assistant.errors import ConfigError, EmbeddingError
+
+
+class OpenAICompatibleEmbedding(BaseEmbedding):
+    """Calls ``client.embeddings.create``; counts tokens with tiktoken for chunk sizing."""
+
+    max_tokens: int = 256
+    dimension: int = 0
+    _client: Any = PrivateAttr()
+    _encoder: Any = PrivateAttr()
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        super().__init__(
+            model_name=settings.model,
+            embed_batch_size=settings.batch_size,
+            max_tokens=settings.max_tokens,
+        )
+        try:
+            import openai
+            from llama_index.core.utils import get_tokenizer
+        except ImportError as exc:
+            raise ConfigError("embedding.provider 'openai' needs: pip install openai") from exc
+        key = os.environ.get(settings.api_key_env)
+        if not key and not settings.base_url:
+            raise ConfigError(
+                f"embedding.provider is 'openai' but {settings.api_key_env} is not set; "
+                "export it, or set embedding.base_url for a local server"
+            )
+        self._client = openai.OpenAI(
+            api_key=key or "not-needed",
+            base_url=settings.base_url,
+            timeout=settings.timeout_s,
+            max_retries=2,
+        )
+        self._encoder = get_tokenizer()
+        self.dimension = len(self._embed(["dimension probe"])[0])
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OpenAICompatibleEmbedding"
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids by tiktoken: an estimate of the server's own tokenizer."""
+        ids: list[int] = self._encoder(text)
+        return ids
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embed([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
+        try:
+            response = self._client.embeddings.create(model=self.model_name, input=texts)
+        except openai.APIConnectionError as exc:
+            raise EmbeddingError(
+                f"cannot reach the embedding server at {self._client.base_url}: {exc}. "
+                "Start it, or fix embedding.base_url"
+            ) from exc
+        except openai.APIError as exc:
+            raise EmbeddingError(f"the embedding server refused the request: {exc}") from exc
+        return [list(item.embedding) for item in response.data]

@@ -1,0 +1,260 @@
+"""The article store (SQLite): articles with the exact text all offsets refer to, and chunk spans.
+
+An article is ``pending`` from the moment its chunks are written until its vectors are in
+Chroma; only ``ready`` articles are served. A crash leaves at most some ``pending`` rows,
+which the next ingest finishes (see ``indexer.reconcile``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.errors import StoreError
+from assistant.types import Article, ArticleMeta, Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    author TEXT,
+    published TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'ready')),
+    dup_of TEXT,
+    minhash BLOB
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    sentences TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_ARTICLE_COLUMNS = (
+    "id, key, origin, title, source, url, author, published, text, content_hash, dup_of"
+)
+
+
+class ArticleStore:
+    """Durable articles and chunk spans; every write is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the article store {path}: {exc}. "
+                "Delete the data directory and run `python -m assistant ingest` again"
+            ) from exc
+        self.path = path
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: all of it lands, or none of it does."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- reads -----------------------------------------------------------------
+
+    def states(self) -> dict[str, tuple[str, str]]:
+        """``{article_id: (content_hash, state)}`` for every stored article."""
+        rows = self._db.execute("SELECT id, content_hash, state FROM articles")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def origins(self) -> dict[str, str]:
+        """``{article_id: origin file}`` for every stored article."""
+        return dict(self._db.execute("SELECT id, origin FROM articles").fetchall())
+
+    def get(self, article_id: str, ready_only: bool = True) -> Article | None:
+        """One article, or None when there is no such (ready) article."""
+        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?"
+        if ready_only:
+            sql += " AND state = 'ready'"
+        row = self._db.execute(sql, (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def articles(self, ready_only: bool = True) -> list[Article]:
+        """All articles, newest first (undated last), then by title."""
+        where = "WHERE state = 'ready'" if ready_only else ""
+        rows = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} "
+            "ORDER BY published IS NULL, published DESC, title"
+        )
+        return [_article(r) for r in rows]
+
+    def chunk_ids(self, state: str | None = None) -> set[str]:
+        """Ids of chunks of articles in ``state`` (any state when None)."""
+        sql = "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id"
+        rows = (
+            self._db.execute(sql + " WHERE a.state = ?", (state,))
+            if state
+            else self._db.execute(sql)
+        )
+        return {r[0] for r in rows}
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        """The chunks of one article, in order."""
+        article = self.get(article_id, ready_only=False)
+        if article is None:
+            return []
+        rows = self._db.execute(
+            'SELECT id, ordinal, start, "end", sentences FROM chunks '
+            "WHERE article_id = ? ORDER BY ordinal",
+            (article_id,),
+        )
+        return [_chunk(article, r) for r in rows]
+
+    def ready_chunks(self) -> Iterator[tuple[str, str, str | None, str | None, str]]:
+        """``(chunk_id, article_id, source, published, chunk_text)`` of every served chunk."""
+        rows = self._db.execute(
+            'SELECT c.id, a.id, a.source, a.published, substr(a.text, c.start + 1, c."end" - c.start) '
+            "FROM chunks c JOIN articles a ON a.id = c.article_id "
+            "WHERE a.state = 'ready' ORDER BY c.id"
+        )
+        yield from rows
+
+    def chunk_rows(self, chunk_ids: Iterable[str]) -> dict[str, tuple[Chunk, Article]]:
+        """Served chunks by id, each with its article."""
+        ids = list(chunk_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f'SELECT c.id, c.ordinal, c.start, c."end", c.sentences, c.article_id FROM chunks c '
+            f"JOIN articles a ON a.id = c.article_id WHERE a.state = 'ready' AND c.id IN ({marks})",
+            ids,
+        ).fetchall()
+        articles: dict[str, Article] = {}
+        out = {}
+        for row in rows:
+            article_id = row[5]
+            if article_id not in articles:
+                found = self.get(article_id)
+                if found is None:
+                    continue
+                articles[article_id] = found
+            out[row[0]] = (_chunk(articles[article_id], row[:5]), articles[article_id])
+        return out
+
+    def minhashes(self) -> Iterator[tuple[str, str | None, bytes]]:
+        """``(article_id, dup_of, minhash)`` of served articles, for near-duplicate detection."""
+        yield from self._db.execute(
+            "SELECT id, dup_of, minhash FROM articles WHERE state = 'ready' AND minhash IS NOT NULL"
+        )
+
+    def generation(self) -> int:
+        """A counter bumped by every change to what is served (keeps BM25 in step)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    # --- writes ----------------------------------------------------------------
+
+    def stage(self, article: Article, chunks: list[Chunk], minhash: bytes) -> None:
+        """Write an article and its chunks as ``pending``, replacing any earlier version."""
+        m = article.meta
+        with self.transaction() as db:
+            db.execute("DELETE FROM articles WHERE id = ? OR key = ?", (article.id, article.key))
+            db.execute(
+                "INSERT INTO articles (id, key, origin, title, source, url, author, published, "
+                "text, content_hash, state, dup_of, minhash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (
+                    article.id, article.key, article.origin, m.title, m.source, m.url, m.author,
+                    m.published, article.text, article.content_hash, article.dup_of, minhash,
+                ),
+            )  # fmt: skip
+            db.executemany(
+                'INSERT INTO chunks (id, article_id, ordinal, start, "end", sentences) '
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (c.id, c.article_id, c.ordinal, c.start, c.end, json.dumps(c.sentences))
+                    for c in chunks
+                ],
+            )
+            _bump(db)
+
+    def mark(self, article_ids: Iterable[str], state: str) -> None:
+        """Set the state of some articles in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE articles SET state = ? WHERE id = ?", [(state, i) for i in article_ids]
+            )
+            _bump(db)
+
+    def mark_all_pending(self) -> None:
+        """Make every article due for re-embedding (used by ``--reindex``)."""
+        with self.transaction() as db:
+            db.execute("UPDATE articles SET state = 'pending'")
+            _bump(db)
+
+    def delete(self, article_ids: Iterable[str]) -> None:
+        """Remove articles and their chunks."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in article_ids])
+            _bump(db)
+
+
+def _bump(db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+
+
+def _article(row: tuple[object, ...]) -> Article:
+    id_, key, origin, title, source, url, author, published, text, content_hash, dup_of = row
+    return Article(
+        id=str(id_),
+        key=str(key),
+        meta=ArticleMeta(
+            title=str(title),
+            source=source,  # type: ignore[arg-type]
+            url=url,  # type: ignore[arg-type]
+            author=author,  # type: ignore[arg-type]
+            published=published,  # type: ignore[arg-type]
+        ),
+        text=str(text),
+        content_hash=str(content_hash),
+        origin=str(origin),
+        dup_of=dup_of,  # type: ignore[arg-type]
+    )
+
+
+def _chunk(article: Article, row: tuple[object, ...]) -> Chunk:
+    id_, ordinal, start, end, sentences = row
+    s, e = int(start), int(end)  # type: ignore[call-overload]
+    return Chunk(
+        id=str(id_),
+        article_id=article.id,
+        ordinal=int(ordinal),  # type: ignore[call-overload]
+        start=s,
+        end=e,
+        text=article.text[s:e],
+        sentences=[tuple(p) for p in json.loads(str(sentences))],
+    )

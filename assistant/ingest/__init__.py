@@ -1,0 +1,1 @@
+"""Ingest stage: read article files and cut them into exact-offset chunks."""

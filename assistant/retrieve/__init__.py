@@ -1,0 +1,1 @@
+"""Retrieve stage: hybrid dense + keyword search over the index."""

@@ -1,0 +1,68 @@
+"""Data shapes shared by every stage: articles, chunks and retrieval hits."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ArticleMeta(BaseModel):
+    """Bibliographic metadata of one article; every field but the title is optional."""
+
+    title: str
+    source: str | None = None
+    url: str | None = None
+    author: str | None = None
+    published: str | None = Field(default=None, description="ISO 8601 date or datetime")
+
+
+class LoadedArticle(BaseModel):
+    """An article as read from a file, before it is stored."""
+
+    key: str = Field(description="What makes the article the same across runs: url or path#n")
+    origin: str = Field(description="The file it came from")
+    meta: ArticleMeta
+    text: str
+
+
+class Article(BaseModel):
+    """A stored article: the text here is what every offset refers to."""
+
+    id: str
+    key: str
+    meta: ArticleMeta
+    text: str
+    content_hash: str
+    origin: str
+    dup_of: str | None = None
+
+
+class Chunk(BaseModel):
+    """A contiguous span of an article: ``article.text[start:end] == text``."""
+
+    id: str
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]] = Field(
+        description="Sentence spans inside this chunk, as absolute article offsets"
+    )
+
+
+class Hit(BaseModel):
+    """A retrieved chunk with its score and the article it belongs to."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    start: int
+    end: int
+    text: str
+    score: float = Field(description="Reciprocal-rank-fusion score")
+    dense_score: float | None = Field(default=None, description="Cosine similarity, if found")
+    keyword_score: float | None = Field(default=None, description="BM25 score, if found")
+    sentences: list[tuple[int, int]]
