@@ -122,6 +122,7 @@ def _search(settings: Settings, args: argparse.Namespace) -> int:
         filters.day_range()
     except ValueError as exc:
         raise ConfigError(f"--since/--until: {exc}; use a date such as 2025-05-27") from exc
+    _open_store(settings).close()  # fails with a hint when nothing was ingested yet
     embedder = build_embedder(settings.embedding)
     index = Index.open(settings, embedder)
     try:

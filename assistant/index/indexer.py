@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Never
 
 from tqdm import tqdm
 
@@ -238,8 +239,11 @@ class Indexer:
         return out
 
     def _flush(
-        self, batch: list[tuple[Article, list[Chunk]]], articles_bar: tqdm, chunks_bar: tqdm
-    ) -> int:  # type: ignore[type-arg]
+        self,
+        batch: list[tuple[Article, list[Chunk]]],
+        articles_bar: tqdm[Never],
+        chunks_bar: tqdm[Never],
+    ) -> int:
         if not batch:
             return 0
         chunks = [c for _, cs in batch for c in cs]

@@ -114,13 +114,12 @@ class KeywordIndex:
         wanted = {s.casefold() for s in sources or ()}
         keep = np.ones(len(self.ids), dtype=np.float32)
         for i, (source, day) in enumerate(zip(self.sources, self.published, strict=True)):
-            if wanted and source not in wanted:
-                keep[i] = 0
-            elif (since is not None or until is not None) and day is None:
-                keep[i] = 0
-            elif since is not None and day is not None and day < since:
-                keep[i] = 0
-            elif until is not None and day is not None and day > until:
+            if (
+                (wanted and source not in wanted)
+                or ((since is not None or until is not None) and day is None)
+                or (since is not None and day is not None and day < since)
+                or (until is not None and day is not None and day > until)
+            ):
                 keep[i] = 0
         return keep
 

@@ -46,7 +46,8 @@ class OnnxEmbedding(BaseEmbedding):
     def __init__(
         self, model_name: str, batch_size: int = 32, max_tokens: int = 256, threads: int = 0
     ) -> None:
-        super().__init__(model_name=model_name, embed_batch_size=batch_size, max_tokens=max_tokens)
+        super().__init__(model_name=model_name, embed_batch_size=batch_size)
+        self.max_tokens = max_tokens
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -111,4 +112,5 @@ class OnnxEmbedding(BaseEmbedding):
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return pooled / np.maximum(norms, 1e-12)
+        normalised: np.ndarray = pooled / np.maximum(norms, 1e-12)
+        return normalised

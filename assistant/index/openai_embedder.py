@@ -24,8 +24,8 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
         super().__init__(
             model_name=settings.model,
             embed_batch_size=settings.batch_size,
-            max_tokens=settings.max_tokens,
         )
+        self.max_tokens = settings.max_tokens
         try:
             import openai
             from llama_index.core.utils import get_tokenizer

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from assistant.config import ChromaSettings
 from assistant.errors import IndexMismatchError, StoreError
 from assistant.types import Article, Chunk
@@ -36,7 +38,7 @@ class VectorIndex:
         name = settings.collection
         try:
             existing = {c.name for c in self._client.list_collections()}
-        except Exception as exc:  # noqa: BLE001 - chromadb raises bare Exceptions on connect
+        except (ValueError, httpx.HTTPError) as exc:
             raise StoreError(_unreachable(settings, exc)) from exc
         if name in existing:
             found = (self._client.get_collection(name).metadata or {}).get(SIGNATURE_KEY)
@@ -127,7 +129,7 @@ def _client(settings: ChromaSettings, data_dir: Path) -> Any:
             return chromadb.HttpClient(
                 host=settings.host, port=settings.port, settings=client_settings
             )
-        except Exception as exc:  # noqa: BLE001 - chromadb raises bare Exceptions on connect
+        except ValueError as exc:  # chromadb's "Could not connect to a Chroma server"
             raise StoreError(_unreachable(settings, exc)) from exc
     path = data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)

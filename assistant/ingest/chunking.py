@@ -8,6 +8,7 @@ tokens, and any chunk the embedder would truncate is split again.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -58,7 +59,7 @@ def _strip(text: str, start: int, end: int) -> Span:
 
 
 def _split_sentences(text: str) -> list[str]:
-    return split_by_sentence_tokenizer_internal(text, _punkt())  # type: ignore[no-any-return]
+    return split_by_sentence_tokenizer_internal(text, _punkt())
 
 
 class Chunker:
@@ -74,7 +75,7 @@ class Chunker:
 
     def spans(self, text: str) -> list[Span]:
         """Chunk spans of ``text``, in order; each fits the embedder without truncation."""
-        return self._split(text, 0, len(text), self._chunk_tokens)
+        return self._with_overlap(text, self._split(text, 0, len(text), self._chunk_tokens))
 
     def chunk(self, article_id: str, version: str, text: str) -> list[Chunk]:
         """The chunks of one article; ids change when the article's content does."""
@@ -101,25 +102,43 @@ class Chunker:
         return len(self._tokenize(piece)) <= self._limit
 
     def _split(self, text: str, start: int, end: int, size: int) -> list[Span]:
-        piece = text[start:end]
+        # No overlap inside the splitter: back-to-back pieces can be located unambiguously,
+        # even in repetitive text. Overlap is added afterwards, in whole sentences.
         splitter = SentenceSplitter(
             chunk_size=size,
-            chunk_overlap=min(self._overlap, size // 4),
+            chunk_overlap=0,
             paragraph_separator="\n",
             tokenizer=self._tokenize,
             chunking_tokenizer_fn=_split_sentences,
         )
+        piece = text[start:end]
         spans: list[Span] = []
         cursor = 0
         for part in splitter.split_text(piece):
             s, e = _locate(piece, part, cursor)
-            cursor = s + 1
+            cursor = e
             if self._fits(piece[s:e]) or size <= 8:
                 spans.append((start + s, start + e))
             else:
                 # Word pieces of the joined text can outnumber the splitter's sum of parts.
                 spans.extend(self._split(text, start + s, start + e, size * 3 // 4))
         return spans
+
+    def _with_overlap(self, text: str, spans: list[Span]) -> list[Span]:
+        """Start each chunk with the previous chunk's last whole sentences, if they fit."""
+        if self._overlap == 0:
+            return spans
+        sentences = sentence_spans(text)
+        out = spans[:1]
+        for (prev_start, prev_end), (start, end) in itertools.pairwise(spans):
+            begin = start
+            for s, _ in reversed([x for x in sentences if prev_start <= x[0] and x[1] <= prev_end]):
+                overlap_ok = len(self._tokenize(text[s:start])) <= self._overlap
+                if not overlap_ok or not self._fits(text[s:end]):
+                    break
+                begin = s
+            out.append((begin, end))
+        return out
 
 
 def _strip_span(text: str, start: int, end: int) -> Span:

@@ -205,7 +205,7 @@ def _from_html(raw: bytes, origin: str) -> LoadedArticle:
     doc = trafilatura.bare_extraction(raw, with_metadata=True)
     if doc is None or not getattr(doc, "text", None):
         raise InputFileError(origin, "no article text found in the HTML")
-    data = doc.as_dict()
+    data = doc if isinstance(doc, dict) else doc.as_dict()
     fields = {
         "title": data.get("title"),
         "url": data.get("url"),

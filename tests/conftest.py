@@ -1,0 +1,58 @@
+"""Shared fixtures: the real bundled embedder (loaded once) and throwaway data directories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import EmbeddingSettings, Settings
+from assistant.index.embedding import Embedder, build_embedder
+from assistant.index.indexer import Index, Indexer, IngestReport
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "corpus" / "us-israel-iran-talks.txt"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests see only the settings they set: no ASSISTANT_* variables, no ./assistant.toml."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("ASSISTANT_") or name == "OPENAI_API_KEY":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return build_embedder(EmbeddingSettings())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    return Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+
+
+@pytest.fixture
+def index(settings: Settings, embedder: Embedder) -> Iterator[Index]:
+    opened = Index.open(settings, embedder)
+    yield opened
+    opened.close()
+
+
+def ingest(settings: Settings, embedder: Embedder, index: Index, **kwargs: bool) -> IngestReport:
+    """Run the real indexer over the settings' corpus folder."""
+    return Indexer(settings, embedder, index).run([settings.corpus_dir], progress=False, **kwargs)
+
+
+def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -> Path:
+    """A .md article with front matter."""
+    lines = ["---", f"title: {title!r}"] + [f"{k}: {v!r}" for k, v in meta.items()] + ["---"]
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n" + body + "\n", encoding="utf-8")
+    return path

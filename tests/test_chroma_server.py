@@ -1,0 +1,95 @@
+"""The HttpClient path against a real `chroma run` server on 127.0.0.1, started by the test."""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from tests.conftest import SEED
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_heartbeat(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"chroma run exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("chroma server did not answer within 60 s")
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    chroma = Path(sys.executable).parent / "chroma"
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_heartbeat(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+def test_ingest_and_search_through_a_chroma_server(
+    chroma_server: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSISTANT_CHROMA__HOST", "127.0.0.1")
+    monkeypatch.setenv("ASSISTANT_CHROMA__PORT", str(chroma_server))
+    assert main(["ingest", "--quiet"]) == 0
+    assert not (tmp_path / "data" / "chroma").exists()  # vectors went to the server
+    capsys.readouterr()
+    assert main(["search", "Where did Witkoff meet Araghchi?", "--json", "-k", "1"]) == 0
+    (hit,) = json.loads(capsys.readouterr().out)
+    assert "in Rome for the fifth round" in hit["text"]
+
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    assert client.get_collection("articles").count() == 4
+
+
+def test_unreachable_server_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus")
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("ASSISTANT_CHROMA__HOST", "127.0.0.1")
+    monkeypatch.setenv("ASSISTANT_CHROMA__PORT", str(free_port()))
+    assert main(["ingest", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the Chroma server" in err and "chroma run" in err
+    assert "Traceback" not in err

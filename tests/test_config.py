@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.config import load_settings, masked_settings
+from assistant.errors import ConfigError
+
+
+def test_toml_then_environment_with_nesting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text('data_dir = "/srv/x"\n[retrieval]\ntop_k = 7\ncandidates = 33\n')
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "9")
+    settings = load_settings(config)
+    assert settings.retrieval.top_k == 9  # environment wins
+    assert settings.retrieval.candidates == 33  # the file's other keys survive
+    assert settings.data_dir == Path("/srv/x")
+
+
+def test_committed_example_is_valid() -> None:
+    example = Path(__file__).resolve().parent.parent / "assistant.example.toml"
+    assert load_settings(example).embedding.provider == "onnx"
+
+
+def test_wrong_setting_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CHUNKING__CHUNK_TOKENS", "many")
+    with pytest.raises(ConfigError, match="ASSISTANT_CHUNKING__CHUNK_TOKENS"):
+        load_settings()
+
+
+def test_unknown_key_and_bad_toml(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[retrieval]\ntopk = 3\n")
+    with pytest.raises(ConfigError, match=r"retrieval\.topk"):
+        load_settings(typo)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("data_dir = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml")
+
+
+def test_openai_embedding_needs_a_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__PROVIDER", "openai")
+    with pytest.raises(ConfigError, match=r"embedding\.model"):
+        load_settings()
+
+
+def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value")
+    shown = masked_settings(load_settings())
+    assert "sk-secret-value" not in str(shown)
+    assert shown["embedding"]["api_key"] == "***"
