@@ -82,6 +82,52 @@ class RetrievalSettings(_Section):
     rrf_k: int = Field(default=60, ge=1)
 
 
+class LLMSettings(_Section):
+    """Which model writes answers. Ollama, vLLM, LM Studio and llama.cpp servers are "openai"."""
+
+    provider: Literal["llamacpp", "openai", "extractive"] = "llamacpp"
+    model: str = Field(
+        default="",
+        description="llamacpp: path to a GGUF file (empty = the bundled SmolLM2-135M); "
+        "openai: the server's model name",
+    )
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    structured: Literal["json_schema", "json_object", "off"] = Field(
+        default="json_schema",
+        description="How to ask an openai server for schema-constrained output: "
+        "json_schema (OpenAI, vLLM, Ollama, LM Studio), json_object (llama-cpp-python server) "
+        "or off (parse [n] markers from plain text)",
+    )
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=200, ge=16)
+    context_tokens: int = Field(default=2048, ge=512)
+    threads: int = Field(default=0, ge=0)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _openai_needs_model(self) -> LLMSettings:
+        if self.provider == "openai" and not self.model:
+            raise ValueError("llm.provider = 'openai' needs llm.model (the server's model name)")
+        return self
+
+
+def _default_prompts_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "prompts"
+
+
+class AnswerSettings(_Section):
+    """How answers are built, checked and refused."""
+
+    max_question_chars: int = Field(default=1000, ge=10)
+    evidence_sentences: int = Field(default=8, ge=1, le=40)
+    support_threshold: float = Field(default=0.5, ge=0, le=1)
+    abstain_threshold: float = Field(default=0.35, ge=0, le=1)
+    unsupported: Literal["drop", "mark"] = "drop"
+    prompts_dir: Path = Field(default_factory=_default_prompts_dir)
+
+
 class Settings(BaseSettings):
     """All settings of the assistant."""
 
@@ -96,6 +142,8 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = ChunkingSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    answer: AnswerSettings = AnswerSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -145,4 +193,5 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     data = settings.model_dump(mode="json")
     key_env = settings.embedding.api_key_env
     data["embedding"]["api_key"] = "***" if os.environ.get(key_env) else "(unset)"
+    data["llm"]["api_key"] = "***" if os.environ.get(settings.llm.api_key_env) else "(unset)"
     return data

@@ -30,3 +30,11 @@ class EmbeddingError(AssistantError):
 
 class StoreError(AssistantError):
     """The article store or vector index is unusable (missing, locked, inconsistent)."""
+
+
+class ModelError(AssistantError):
+    """The language model failed, timed out or is unreachable."""
+
+
+class QuestionError(AssistantError):
+    """The question cannot be answered as asked (empty, too long, control characters)."""

@@ -66,3 +66,43 @@ class Hit(BaseModel):
     dense_score: float | None = Field(default=None, description="Cosine similarity, if found")
     keyword_score: float | None = Field(default=None, description="BM25 score, if found")
     sentences: list[tuple[int, int]]
+
+
+class Citation(BaseModel):
+    """One cited span: ``quote == article.text[start:end]``, always."""
+
+    n: int = Field(description="The marker number used in the answer text, [n]")
+    article_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    start: int
+    end: int
+    quote: str
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer, with the citations it rests on and the checker's verdict."""
+
+    text: str
+    citations: list[int] = Field(description="Marker numbers of the citations")
+    supported: bool
+    support: float = Field(description="Support checker score in [0, 1]")
+
+
+class Answer(BaseModel):
+    """A grounded answer: only supported sentences are presented as fact."""
+
+    question: str
+    standalone_question: str
+    text: str = Field(description="The answer with [n] citation markers")
+    sentences: list[AnswerSentence]
+    citations: list[Citation]
+    abstained: bool
+    fallback: bool = Field(
+        default=False, description="True when the answer quotes sources verbatim"
+    )
+    provider: str
+    model: str
+    timings: dict[str, float] = Field(default_factory=dict)

@@ -2,11 +2,7 @@
 
 import json
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,45 +10,25 @@ import pytest
 
 from assistant.cli import main
 from tests.conftest import SEED
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_heartbeat(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"chroma run exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("chroma server did not answer within 60 s")
+from tests.servers import free_port, running
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     chroma = Path(sys.executable).parent / "chroma"
     port = free_port()
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for_heartbeat(port, proc)
+    command = [
+        str(chroma),
+        "run",
+        "--path",
+        str(tmp_path / "server"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with running(command, f"http://127.0.0.1:{port}/api/v2/heartbeat", seconds=60):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
 
 
 def test_ingest_and_search_through_a_chroma_server(

@@ -102,36 +102,41 @@ class Indexer:
         """Ingest ``paths`` (files or folders); with ``prune``, drop articles whose files are gone."""
         started = time.perf_counter()
         report = IngestReport()
-        store = self.index.store
         if reindex:
-            store.mark_all_pending()
+            self.index.store.mark_all_pending()
         report.repaired = self.reconcile()
         loaded = self._load(paths, report)
-        states = store.states()
+        if prune:
+            seen = {article_id(a.key) for a in loaded.articles}
+            report.removed = self._prune(paths, seen, loaded.failed_files)
+        todo, leftovers = self._plan(loaded.articles, report)
+        report.chunks = self._write(todo, leftovers, progress)
+        KeywordIndex.open(self.index.bm25_dir, self.index.store)  # rebuilt only if stale
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _plan(
+        self, articles: list[LoadedArticle], report: IngestReport
+    ) -> tuple[list[tuple[LoadedArticle, str, str]], list[str]]:
+        """What to (re-)embed: new and changed articles, plus any a killed run left pending."""
+        states = self.index.store.states()
         todo: list[tuple[LoadedArticle, str, str]] = []
-        for item in loaded.articles:
+        for item in articles:
             aid, digest = article_id(item.key), content_hash(item)
             known = states.get(aid)
             if known == (digest, "ready"):
                 report.unchanged += 1
                 continue
-            if known and known[0] != digest:
-                report.updated += 1
-            elif not known:
+            if known is None:
                 report.added += 1
+            elif known[0] != digest:
+                report.updated += 1
             todo.append((item, aid, digest))
-        seen = {article_id(a.key) for a in loaded.articles}
         todo_ids = {aid for _, aid, _ in todo}
         leftovers = [
             aid for aid, (_, state) in states.items() if state == "pending" and aid not in todo_ids
         ]
-        if prune:
-            report.removed = self._prune(paths, seen, loaded.failed_files)
-            leftovers = [a for a in leftovers if a in store.states()]
-        report.chunks = self._write(todo, leftovers, progress)
-        KeywordIndex.build(store).save(self.index.bm25_dir)
-        report.seconds = time.perf_counter() - started
-        return report
+        return todo, leftovers
 
     def reconcile(self) -> int:
         """Repair what a killed ingest left: drop vectors the store does not serve; re-queue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
@@ -71,7 +72,9 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
         import openai
 
         try:
-            response = self._client.embeddings.create(model=self.model_name, input=texts)
+            response = self._client.embeddings.create(
+                model=self.model_name, input=texts, encoding_format="float"
+            )
         except openai.APIConnectionError as exc:
             raise EmbeddingError(
                 f"cannot reach the embedding server at {self._client.base_url}: {exc}. "
@@ -79,4 +82,16 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
             ) from exc
         except openai.APIError as exc:
             raise EmbeddingError(f"the embedding server refused the request: {exc}") from exc
-        return [list(item.embedding) for item in response.data]
+        return [_pooled(item.embedding) for item in response.data]
+
+
+def _pooled(vector: Any) -> list[float]:
+    """One vector per input. llama-cpp-python's server returns one vector per token for models
+    without a pooling layer (any chat GGUF); those are mean-pooled here, as sentence embedders do."""
+    array = np.asarray(vector, dtype=np.float32)
+    if array.ndim == 2:
+        array = array.mean(axis=0)
+    if array.ndim != 1 or array.size == 0:
+        raise EmbeddingError(f"the embedding server returned an array of shape {array.shape}")
+    result: list[float] = array.tolist()
+    return result

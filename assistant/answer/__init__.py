@@ -1,0 +1,1 @@
+"""Answer stage: grounded answers with citations checked against the cited spans."""

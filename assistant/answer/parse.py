@@ -1,0 +1,116 @@
+"""Turn model output into ``(sentence, cited numbers)`` pairs: JSON when constrained, else [n] markers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from assistant.ingest.chunking import sentence_spans
+
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "sentences": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string"},
+                    "citations": {"type": "array", "items": {"type": "integer"}},
+                },
+                "required": ["text", "citations"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["sentences"],
+    "additionalProperties": False,
+}
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_SENTENCE_OBJECT = re.compile(
+    r'\{\s*"text"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*"citations"\s*:\s*\[([\d,\s]*)\]\s*\}'
+)
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
+_TEXT_FIELD = re.compile(r'"text"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+Claim = tuple[str, list[int]]
+
+
+def parse_marked(text: str) -> list[Claim]:
+    """Plain text with [n] markers: one claim per sentence, markers removed from the text."""
+    claims: list[Claim] = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        numbers = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
+        clean = _strip_markers(sentence)
+        if clean.strip(" .") == "" and claims:
+            claims[-1] = (claims[-1][0], claims[-1][1] + numbers)  # markers after the full stop
+        elif clean:
+            claims.append((clean, numbers))
+    return claims
+
+
+def parse_structured(text: str) -> list[Claim]:
+    """JSON per ``ANSWER_SCHEMA``; complete sentence objects are salvaged from cut-off output."""
+    try:
+        data = json.loads(text)
+        items = data["sentences"] if isinstance(data, dict) else []
+        claims = [
+            (str(i["text"]).strip(), [int(n) for n in i.get("citations", []) if isinstance(n, int)])
+            for i in items
+            if isinstance(i, dict) and isinstance(i.get("text"), str)
+        ]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        claims = [
+            (
+                json.loads(f'"{body}"').strip(),
+                [int(n) for n in ids.replace(" ", "").split(",") if n],
+            )
+            for body, ids in _SENTENCE_OBJECT.findall(text)
+        ]
+    # A model may still write [n] inside the text: honour those markers too.
+    out = []
+    for sentence, numbers in claims:
+        inline = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
+        clean = _strip_markers(sentence)
+        if clean:
+            out.append((clean, numbers + inline))
+    return out
+
+
+def _strip_markers(sentence: str) -> str:
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(_MARKER.sub("", sentence).split()))
+
+
+class StructuredStream:
+    """Extracts the human-readable ``text`` fields from JSON as it streams in."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._shown = ""
+
+    def feed(self, delta: str) -> str:
+        """Add a piece of JSON; return the newly visible answer text, if any."""
+        self._buffer += delta
+        parts = []
+        for raw in _TEXT_FIELD.findall(self._buffer):
+            parts.append(_decode_partial(raw))
+        visible = " ".join(p.strip() for p in parts if p.strip())
+        if not visible.startswith(self._shown):
+            return ""
+        new = visible[len(self._shown) :]
+        self._shown = visible
+        return new
+
+
+def _decode_partial(raw: str) -> str:
+    """Decode a JSON string body that may end in the middle of an escape."""
+    for cut in range(0, 7):
+        candidate = raw[: len(raw) - cut] if cut else raw
+        try:
+            return str(json.loads(f'"{candidate}"'))
+        except json.JSONDecodeError:
+            continue
+    return ""

@@ -1,0 +1,71 @@
+"""The `openai` embedding provider against a real OpenAI-compatible server on 127.0.0.1.
+
+The server is llama-cpp-python's, serving the bundled SmolLM2 GGUF in embedding mode: a weak
+embedder, but a real HTTP server speaking the OpenAI protocol.
+"""
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.answer.llm import bundled_gguf
+from assistant.cli import main
+from tests.conftest import SEED
+from tests.servers import free_port, llama_server, running
+
+
+@pytest.fixture(scope="module")
+def embedding_server() -> Iterator[str]:
+    port = free_port()
+    command = llama_server(str(bundled_gguf()), port, "--embedding", "true")
+    with running(command, f"http://127.0.0.1:{port}/v1/models"):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+def test_ingest_and_search_with_server_embeddings(
+    embedding_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__PROVIDER", "openai")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__MODEL", "smollm2")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__BASE_URL", embedding_server)
+    assert main(["ingest", "--quiet"]) == 0
+    assert "1 added" in capsys.readouterr().out
+    assert main(["search", "Witkoff Araghchi Rome", "--json", "-k", "1"]) == 0
+    (hit,) = json.loads(capsys.readouterr().out)
+    assert "Araghchi in Rome" in hit["text"]
+
+    # The same data directory with the bundled embedder is refused, with the way out.
+    monkeypatch.delenv("ASSISTANT_EMBEDDING__PROVIDER")
+    monkeypatch.delenv("ASSISTANT_EMBEDDING__MODEL")
+    assert main(["search", "Rome"]) == 2
+    err = capsys.readouterr().err
+    assert "openai:smollm2:576" in err and "ingest --reindex" in err
+    assert main(["ingest", "--reindex", "--quiet"]) == 0
+    assert "4 chunks embedded" in capsys.readouterr().out
+    assert main(["search", "Where did Witkoff meet Araghchi?", "--json", "-k", "1"]) == 0
+    assert "Araghchi in Rome" in json.loads(capsys.readouterr().out)[0]["text"]
+
+
+def test_unreachable_embedding_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__PROVIDER", "openai")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__MODEL", "any")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("ASSISTANT_EMBEDDING__TIMEOUT_S", "5")
+    assert main(["ingest", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the embedding server" in err and "Traceback" not in err
