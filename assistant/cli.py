@@ -13,19 +13,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings, load_settings, masked_settings
-from assistant.errors import AssistantError, ConfigError
+from assistant.answer.chain import AnswerChain, open_chain
+from assistant.answer.llm import Message
+from assistant.config import LLMSettings, Settings, load_settings, masked_settings
+from assistant.errors import AssistantError, ConfigError, QuestionError
 from assistant.index.embedding import build_embedder
 from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
-from assistant.types import Article, Hit
+from assistant.types import Answer, Article, Hit
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assistant",
-        description="Search and question answering over news articles, with exact citations.",
+        description="Question answering over news articles, with verified, exact citations.",
     )
     parser.add_argument(
         "--config", type=Path, help="settings file (default: ./assistant.toml if present)"
@@ -61,8 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("article_id", metavar="ARTICLE_ID")
     show.add_argument("--json", action="store_true", help="print as JSON")
 
+    ask = sub.add_parser("ask", help="answer a question with verified citations")
+    ask.add_argument("question", help="what you want to know")
+    ask.add_argument("--json", action="store_true", help="print the Answer object as JSON")
+    _provider_option(ask)
+
+    chat = sub.add_parser("chat", help="interactive questions with follow-ups (/sources, /quit)")
+    _provider_option(chat)
+
     sub.add_parser("config", help="print the effective settings (secrets masked)")
     return parser
+
+
+def _provider_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--provider",
+        choices=["llamacpp", "openai", "extractive"],
+        help="answer model provider (default: llm.provider)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,6 +231,90 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _chain(settings: Settings, args: argparse.Namespace) -> AnswerChain:
+    if args.provider:
+        llm = settings.llm.model_copy(update={"provider": args.provider})
+        settings = settings.model_copy(update={"llm": LLMSettings.model_validate(llm.model_dump())})
+    _open_store(settings).close()
+    return open_chain(settings)
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    chain = _chain(settings, args)
+    try:
+        if args.json:
+            _print_json(chain.answer(args.question).model_dump(mode="json"))
+        else:
+            _print_answer(_stream(chain, args.question, []))
+    finally:
+        chain.close()
+    return 0
+
+
+def _stream(chain: AnswerChain, question: str, history: list[Message]) -> Answer:
+    """Show the draft as it streams (on a terminal), then return the checked answer."""
+    live = sys.stdout.isatty()
+    for event in chain.stream(question, history):
+        if isinstance(event, Answer):
+            if live:
+                sys.stdout.write("\r\033[K" if event.text else "\n")
+            return event
+        if live:
+            sys.stdout.write(f"\033[2m{event.text}\033[0m")
+            sys.stdout.flush()
+    raise AssertionError("the answer stream ended without an answer")
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.text)
+    if answer.fallback and not answer.abstained:
+        print("(quoted from the sources: no generated sentence was supported by its citations)")
+    _print_sources(answer)
+
+
+def _print_sources(answer: Answer) -> None:
+    for c in answer.citations:
+        quote = " ".join(c.quote.split())
+        print(f"  [{c.n}] {c.source or 'unknown outlet'} · {c.title} · {c.published or 'undated'}")
+        print(f"      “{quote}”  ({c.article_id} {c.start}:{c.end})")
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    chain = _chain(settings, args)
+    history: list[Message] = []
+    last: Answer | None = None
+    print("Ask about the articles. /sources shows the last answer's citations, /quit leaves.")
+    try:
+        while True:
+            try:
+                line = input("> ").strip()
+            except EOFError:
+                print()
+                return 0
+            if line in ("/quit", "/exit"):
+                return 0
+            if line == "/sources":
+                if last is None or not last.citations:
+                    print("no sources yet")
+                else:
+                    _print_sources(last)
+                continue
+            if not line:
+                continue
+            try:
+                last = _stream(chain, line, history)
+            except QuestionError as exc:
+                print(f"error: {exc}")
+                continue
+            print(last.text)
+            history += [
+                {"role": "user", "content": line},
+                {"role": "assistant", "content": last.text},
+            ]
+    finally:
+        chain.close()
+
+
 def _config(settings: Settings, args: argparse.Namespace) -> int:
     _print_json(masked_settings(settings))
     return 0
@@ -228,5 +330,7 @@ COMMANDS = {
     "search": _search,
     "articles": _articles,
     "show": _show,
+    "ask": _ask,
+    "chat": _chat,
     "config": _config,
 }

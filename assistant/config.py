@@ -78,7 +78,7 @@ class RetrievalSettings(_Section):
     """Hybrid retrieval: candidates from each retriever, fused by reciprocal rank."""
 
     top_k: int = Field(default=5, ge=1, le=100)
-    candidates: int = Field(default=50, ge=1, le=1000)
+    candidates: int = Field(default=20, ge=1, le=1000)
     rrf_k: int = Field(default=60, ge=1)
 
 
@@ -121,9 +121,10 @@ class AnswerSettings(_Section):
     """How answers are built, checked and refused."""
 
     max_question_chars: int = Field(default=1000, ge=10)
+    retrieve_k: int = Field(default=10, ge=1, le=100, description="Chunks retrieved per question")
     evidence_sentences: int = Field(default=8, ge=1, le=40)
     support_threshold: float = Field(default=0.5, ge=0, le=1)
-    abstain_threshold: float = Field(default=0.35, ge=0, le=1)
+    abstain_threshold: float = Field(default=0.42, ge=0, le=1)
     unsupported: Literal["drop", "mark"] = "drop"
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 

@@ -6,13 +6,16 @@ chunks: short prompts for small models, and every citation is already an exact s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.verify import content_words
+from assistant.answer.verify import content_words, numbers
 from assistant.index.embedding import Embedder
 from assistant.types import Hit
+
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -27,18 +30,18 @@ class Evidence:
     relevance: float
 
 
-def candidate_sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str]]:
-    """Every sentence of the hits once, as ``(hit, start, end, text)``."""
+def candidate_sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str, str]]:
+    """Every sentence of the hits once, as ``(hit, start, end, text, previous sentence)``."""
     seen: set[tuple[str, int]] = set()
     out = []
     for hit in hits:
+        previous = ""
         for start, end in hit.sentences:
-            if (hit.article_id, start) in seen:
-                continue
-            seen.add((hit.article_id, start))
             text = hit.text[start - hit.start : end - hit.start]
-            if len(text) > 3:
-                out.append((hit, start, end, text))
+            if (hit.article_id, start) not in seen and len(text) > 3:
+                seen.add((hit.article_id, start))
+                out.append((hit, start, end, text, previous))
+            previous = text
     return out
 
 
@@ -48,27 +51,45 @@ def lexical_overlap(question: str, sentence: str) -> float:
     return len(wanted & content_words(sentence)) / len(wanted) if wanted else 0.0
 
 
-def rank_evidence(question: str, hits: list[Hit], embedder: Embedder, limit: int) -> list[Evidence]:
-    """The ``limit`` sentences most relevant to ``question``, numbered from 1, best first.
+def _prior(sentence: str) -> float:
+    """Questions and headline fragments rarely answer anything."""
+    if sentence.rstrip().endswith("?"):
+        return 0.7
+    if len(sentence.split()) < 5:
+        return 0.8
+    return 1.0
 
-    Relevance = mean of embedding cosine and content-word overlap with the question.
+
+def rank_evidence(
+    queries: list[str], hits: list[Hit], embedder: Embedder, limit: int
+) -> list[Evidence]:
+    """The ``limit`` sentences most relevant to the queries, numbered from 1, best first.
+
+    A sentence's relevance to a query is the mean of embedding cosine and content-word
+    overlap; the overlap may borrow words from the previous sentence ("The two met..."),
+    at a small discount. ``queries`` is the question alone, or a follow-up and then its
+    standalone form, which weighs more: "that meeting" means the one asked about before.
     """
     candidates = candidate_sentences(hits)
     if not candidates:
         return []
-    vectors = np.array(embedder.get_text_embedding_batch([question] + [c[3] for c in candidates]))
-    cosine = vectors[1:] @ vectors[0]
-    scored = sorted(
-        (
-            (0.5 * max(0.0, float(cos)) + 0.5 * lexical_overlap(question, cand[3]), i)
-            for i, (cand, cos) in enumerate(zip(candidates, cosine, strict=True))
-        ),
-        key=lambda pair: (-pair[0], pair[1]),
-    )
+    texts = [c[3] for c in candidates]
+    vectors = np.array(embedder.get_text_embedding_batch(queries + texts))
+    weights = [1.0] if len(queries) == 1 else [0.3, 0.7]
+    scores = np.zeros(len(candidates))
+    for qi, (query, weight) in enumerate(zip(queries, weights, strict=True)):
+        cosine = np.clip(vectors[len(queries) :] @ vectors[qi], 0.0, 1.0)
+        lexical = np.array([
+            max(lexical_overlap(query, c[3]), 0.8 * lexical_overlap(query, c[4] + " " + c[3]))
+            for c in candidates
+        ])  # fmt: skip
+        scores += weight * (0.5 * cosine + 0.5 * lexical)
+    scores *= np.array([_prior(t) for t in texts])
+    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))[:limit]
     return [
         Evidence(n=rank, hit=candidates[i][0], start=candidates[i][1], end=candidates[i][2],
-                 text=candidates[i][3], relevance=round(score, 4))
-        for rank, (score, i) in enumerate(scored[:limit], start=1)
+                 text=candidates[i][3], relevance=round(float(scores[i]), 4))
+        for rank, i in enumerate(order, start=1)
     ]  # fmt: skip
 
 
@@ -80,3 +101,36 @@ def render_evidence(evidence: list[Evidence]) -> str:
         text = " ".join(item.text.split())
         lines.append(f"[{item.n}] {text}" + (f" ({origin})" if origin else ""))
     return "\n".join(lines)
+
+
+# Words that say what kind of answer is wanted rather than what it is about.
+GENERIC_QUESTION_WORDS = content_words(
+    "name names day date time year month happen happened take took place position job role "
+    "head kind type mention mentioned article articles outlet say said tell told speak spoke "
+    "meet met many much long soon describe respond response reason why"
+)
+
+
+def _topical_words(question: str) -> list[str]:
+    """The question's words that name its topic: no stopwords, no generic question words."""
+    return [
+        w for w in {x.casefold() for x in _WORDS.findall(question)}
+        if len(w) > 2 and not (content_words(w) <= GENERIC_QUESTION_WORDS)
+    ]  # fmt: skip
+
+
+def covers(question: str, evidence: list[Evidence], threshold: float) -> bool:
+    """Whether the best evidence can answer ``question`` at all; if not, the chain abstains.
+
+    The best sentence must be relevant enough (``threshold``), and the two best together must
+    contain every number of the question and every topical word (same stem, or the same first
+    five letters: "Israeli" ~ "Israel").
+    """
+    if not evidence or evidence[0].relevance < threshold:
+        return False
+    window = " ".join(e.text for e in evidence[:2])
+    if numbers(question) - numbers(window):
+        return False
+    stems = content_words(window)
+    prefixes = {w.casefold()[:5] for w in _WORDS.findall(window)}
+    return all(content_words(w) <= stems or w[:5] in prefixes for w in _topical_words(question))

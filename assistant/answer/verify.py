@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.index.embedding import Embedder
 
-_WORD = re.compile(r"[\w’'-]+")
+_WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d[\d,.]*")
 NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -42,8 +42,8 @@ def _stemmer() -> object:
 
 def content_words(text: str) -> set[str]:
     """Stemmed, lower-cased words of ``text`` that carry meaning (no stopwords)."""
-    words = [w.strip("’'-").casefold() for w in _WORD.findall(text)]
-    kept = [w for w in words if w and w not in _stopwords()]
+    words = [w.casefold() for w in _WORD.findall(text)]
+    kept = [w for w in words if len(w) > 1 and w not in _stopwords()]
     return set(_stemmer().stemWords(kept))  # type: ignore[attr-defined]
 
 
@@ -60,8 +60,8 @@ def names(text: str) -> set[str]:
     for sentence in re.split(r"(?<=[.!?])\s+", text):
         words = _WORD.findall(sentence)
         for word in words[1:]:
-            if word[:1].isupper() and word.casefold() not in _stopwords():
-                out.add(word.strip("’'-").casefold())
+            if word[:1].isupper() and len(word) > 1 and word.casefold() not in _stopwords():
+                out.add(word.casefold())
     return out
 
 
