@@ -105,9 +105,9 @@ def render_evidence(evidence: list[Evidence]) -> str:
 
 # Words that say what kind of answer is wanted rather than what it is about.
 GENERIC_QUESTION_WORDS = content_words(
-    "name names day date time year month happen happened take took place position job role "
-    "head kind type mention mentioned article articles outlet say said tell told speak spoke "
-    "meet met many much long soon describe respond response reason why"
+    "name names day date time year month happen happened take took place held hold "
+    "position job role head kind type mention mentioned article articles outlet say said "
+    "tell told speak spoke meet met many much long soon describe respond response reason why"
 )
 
 
