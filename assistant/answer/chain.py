@@ -26,6 +26,7 @@ from assistant.retrieve.hybrid import Filters, HybridRetriever
 from assistant.types import Answer, AnswerSentence, Citation
 
 ABSTAIN_TEXT = "The articles do not cover this."
+RELEVANCE_MARGIN = 0.15
 
 
 @dataclass
@@ -158,6 +159,8 @@ class AnswerChain:
     ) -> list[_Draft]:
         by_number = {e.n: e for e in evidence}
         asked = content_words(question)
+        # A sentence must rest on evidence that matches the question about as well as the best.
+        relevant = evidence[0].relevance - RELEVANCE_MARGIN
         drafts = []
         for text, numbers in claims:
             if not content_words(text) - asked:
@@ -167,7 +170,9 @@ class AnswerChain:
                 # An uncited sentence may still be backed by one of the passages: cite the best.
                 cited = [max(evidence, key=lambda e: self.checker.check(text, [e.text]).score)]
             support = self.checker.check(text, [e.text for e in cited])
-            drafts.append(_Draft(text, cited, self.checker.supported(support), support.score))
+            on_topic = any(e.relevance >= relevant for e in cited)
+            supported = self.checker.supported(support) and on_topic
+            drafts.append(_Draft(text, cited, supported, support.score))
         return drafts
 
     def _quote(self, evidence: list[Evidence]) -> list[_Draft]:
