@@ -139,7 +139,7 @@ def test_refused_connection_is_a_clear_error() -> None:
 
 def test_server_error_is_a_clear_error(broken_server: tuple[str, type[_Handler]]) -> None:
     url, _ = broken_server
-    with pytest.raises(ModelError, match="answered 500.*model crashed"):
+    with pytest.raises(ModelError, match=r"answered 500.*model crashed"):
         list(model_for(url, max_retries=1).stream(MESSAGES))
 
 
