@@ -126,6 +126,11 @@ class AnswerSettings(_Section):
     support_threshold: float = Field(default=0.5, ge=0, le=1)
     abstain_threshold: float = Field(default=0.42, ge=0, le=1)
     unsupported: Literal["drop", "mark"] = "drop"
+    condense: Literal["concat", "model"] = Field(
+        default="concat",
+        description="How a follow-up becomes a standalone question: prepend the previous "
+        "question (robust with small models) or ask the model to rewrite it",
+    )
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
 

@@ -200,3 +200,17 @@ def test_bad_questions_are_refused(chain_with, question: str, message: str) -> N
 def test_empty_index_is_a_clear_error(settings: Settings, embedder: Embedder, index: Index) -> None:
     with pytest.raises(QuestionError, match="index is empty"):
         make_chain(settings, embedder, index, None).answer("Where is Rome?")
+
+
+def test_model_can_rewrite_follow_ups(chain_with) -> None:
+    def script(prompt: str) -> str:
+        if "Rewritten question:" in prompt:
+            assert "Who did Steve Witkoff meet on Friday?" in prompt
+            return "Where did Steve Witkoff meet Abbas Araghchi?"
+        return structured(("They met in Rome.", [evidence_number(prompt, ROME)]))
+
+    model = ScriptedModel(script)
+    history = [{"role": "user", "content": "Who did Steve Witkoff meet on Friday?"}]
+    answer = chain_with(model, condense="model").answer("Where was that?", history)
+    assert answer.standalone_question == "Where did Steve Witkoff meet Abbas Araghchi?"
+    assert answer.text == "They met in Rome.[1]" and len(model.calls) == 2

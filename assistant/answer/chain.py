@@ -98,7 +98,8 @@ class AnswerChain:
         asked = validate(question, self.settings.max_question_chars)
         if self.retriever.index.vectors.count() == 0:
             raise QuestionError("the index is empty; run `python -m assistant ingest` first")
-        query = standalone(asked, history or [], self.model, self.prompts)
+        rewriter = self.model if self.settings.condense == "model" else None
+        query = standalone(asked, history or [], rewriter, self.prompts)
         clock.mark("condense")
         hits = self.retriever.search(query, k=self.settings.retrieve_k, filters=filters)
         clock.mark("retrieve")

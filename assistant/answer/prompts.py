@@ -19,8 +19,8 @@ class PromptLibrary:
         self._directory = directory
         self._cache: dict[str, string.Template] = {}
 
-    def render(self, name: str, **values: str) -> str:
-        """The prompt ``name`` with ``values`` filled in; unknown or missing names raise."""
+    def render(self, name: str, /, **values: str) -> str:
+        """The prompt ``name`` with ``values`` filled in; a missing variable raises."""
         template = self._template(name)
         try:
             return template.substitute(values)
