@@ -50,10 +50,9 @@ class Chunk(BaseModel):
     )
 
 
-class Hit(BaseModel):
-    """A retrieved chunk with its score and the article it belongs to."""
+class ArticleSpan(BaseModel):
+    """A character span of a stored article, with the article's metadata."""
 
-    chunk_id: str
     article_id: str
     title: str
     source: str | None
@@ -61,6 +60,12 @@ class Hit(BaseModel):
     url: str | None
     start: int
     end: int
+
+
+class Hit(ArticleSpan):
+    """A retrieved chunk with its score: ``text == article.text[start:end]``."""
+
+    chunk_id: str
     text: str
     score: float = Field(description="Reciprocal-rank-fusion score")
     dense_score: float | None = Field(default=None, description="Cosine similarity, if found")
@@ -68,17 +73,10 @@ class Hit(BaseModel):
     sentences: list[tuple[int, int]]
 
 
-class Citation(BaseModel):
+class Citation(ArticleSpan):
     """One cited span: ``quote == article.text[start:end]``, always."""
 
     n: int = Field(description="The marker number used in the answer text, [n]")
-    article_id: str
-    title: str
-    source: str | None
-    published: str | None
-    url: str | None
-    start: int
-    end: int
     quote: str
 
 

@@ -45,6 +45,19 @@ def index(settings: Settings, embedder: Embedder) -> Iterator[Index]:
     opened.close()
 
 
+@pytest.fixture
+def seed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A corpus folder with the seed article, wired to the CLI by ASSISTANT_* variables."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    return corpus
+
+
 def ingest(settings: Settings, embedder: Embedder, index: Index, **kwargs: bool) -> IngestReport:
     """Run the real indexer over the settings' corpus folder."""
     return Indexer(settings, embedder, index).run([settings.corpus_dir], progress=False, **kwargs)

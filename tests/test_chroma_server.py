@@ -1,7 +1,6 @@
 """The HttpClient path against a real `chroma run` server on 127.0.0.1, started by the test."""
 
 import json
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from tests.conftest import SEED
 from tests.servers import free_port, running
 
 
@@ -32,16 +30,12 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 
 
 def test_ingest_and_search_through_a_chroma_server(
+    seed_env: Path,
     chroma_server: int,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus)
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ASSISTANT_CHROMA__HOST", "127.0.0.1")
     monkeypatch.setenv("ASSISTANT_CHROMA__PORT", str(chroma_server))
     assert main(["ingest", "--quiet"]) == 0
@@ -58,11 +52,11 @@ def test_ingest_and_search_through_a_chroma_server(
 
 
 def test_unreachable_server_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    seed_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "corpus").mkdir()
-    shutil.copy(SEED, tmp_path / "corpus")
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
     monkeypatch.setenv("ASSISTANT_CHROMA__HOST", "127.0.0.1")
     monkeypatch.setenv("ASSISTANT_CHROMA__PORT", str(free_port()))
     assert main(["ingest", "--quiet"]) == 2

@@ -1,7 +1,6 @@
 """The command line as a user meets it: help, JSON shapes, and clear errors."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,21 +8,16 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from tests.conftest import SEED
 
 
 @pytest.fixture
-def corpus_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus)
+def corpus_env(seed_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    corpus = seed_env
     (corpus / "other.jsonl").write_text(
         json.dumps({"title": "Harbour reopens", "text": "The harbour reopened on Monday after repairs.",
                     "url": "https://news.test/harbour", "source": "Coast Times", "publish_date": "2024-02-03"})
         + "\n"
     )  # fmt: skip
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     return corpus
 
 

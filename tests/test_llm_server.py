@@ -7,7 +7,6 @@ server cannot be made to produce them on demand.
 
 import http.server
 import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -62,15 +61,13 @@ def test_structured_output_follows_the_schema(chat_server: str) -> None:
 
 
 def test_ask_through_the_server(
+    seed_env: Path,
     chat_server: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "corpus").mkdir()
-    shutil.copy(SEED, tmp_path / "corpus")
     for key, value in {
-        "CORPUS_DIR": str(tmp_path / "corpus"), "DATA_DIR": str(tmp_path / "data"),
         "LLM__MODEL": "smollm2", "LLM__BASE_URL": chat_server, "LLM__STRUCTURED": "json_object",
     }.items():  # fmt: skip
         monkeypatch.setenv(f"ASSISTANT_{key}", value)
@@ -151,12 +148,11 @@ def test_timeout_is_a_clear_error(broken_server: tuple[str, type[_Handler]]) -> 
 
 
 def test_cli_shows_model_errors_without_traceback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    seed_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "corpus").mkdir()
-    shutil.copy(SEED, tmp_path / "corpus")
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     assert main(["ingest", "--quiet"]) == 0
     monkeypatch.setenv("ASSISTANT_LLM__MODEL", "smollm2")
     monkeypatch.setenv("ASSISTANT_LLM__BASE_URL", f"http://127.0.0.1:{free_port()}/v1")

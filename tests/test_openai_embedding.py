@@ -5,7 +5,6 @@ embedder, but a real HTTP server speaking the OpenAI protocol.
 """
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 
 from assistant.answer.llm import bundled_gguf
 from assistant.cli import main
-from tests.conftest import SEED
 from tests.servers import free_port, llama_server, running
 
 
@@ -26,16 +24,12 @@ def embedding_server() -> Iterator[str]:
 
 
 def test_ingest_and_search_with_server_embeddings(
+    seed_env: Path,
     embedding_server: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus)
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ASSISTANT_EMBEDDING__PROVIDER", "openai")
     monkeypatch.setenv("ASSISTANT_EMBEDDING__MODEL", "smollm2")
     monkeypatch.setenv("ASSISTANT_EMBEDDING__BASE_URL", embedding_server)
@@ -58,10 +52,11 @@ def test_ingest_and_search_with_server_embeddings(
 
 
 def test_unreachable_embedding_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    seed_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (tmp_path / "corpus").mkdir()
-    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "corpus"))
     monkeypatch.setenv("ASSISTANT_EMBEDDING__PROVIDER", "openai")
     monkeypatch.setenv("ASSISTANT_EMBEDDING__MODEL", "any")
     monkeypatch.setenv("ASSISTANT_EMBEDDING__BASE_URL", f"http://127.0.0.1:{free_port()}/v1")

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from assistant.config import LLMSettings
 from assistant.errors import ConfigError, ModelError
+from assistant.openai_client import openai_client
 
 Message = dict[str, str]
 
@@ -105,23 +106,10 @@ class OpenAIModel:
     """Any OpenAI-compatible chat server: OpenAI, Ollama, vLLM, LM Studio, llama.cpp server."""
 
     def __init__(self, settings: LLMSettings) -> None:
-        try:
-            import openai
-        except ImportError as exc:
-            raise ConfigError("llm.provider 'openai' needs: pip install openai") from exc
-        key = os.environ.get(settings.api_key_env)
-        if not key and not settings.base_url:
-            raise ConfigError(
-                f"llm.provider is 'openai' but {settings.api_key_env} is not set; export it, "
-                "or set llm.base_url for a local server"
-            )
         self.name = settings.model
         self._settings = settings
-        self._client = openai.OpenAI(
-            api_key=key or "not-needed",
-            base_url=settings.base_url,
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
+        self._client = openai_client(
+            "llm", settings.api_key_env, settings.base_url, settings.timeout_s, settings.max_retries
         )
 
     def stream(
@@ -133,7 +121,7 @@ class OpenAIModel:
         try:
             response: Any = self._client.chat.completions.create(
                 model=self._settings.model,
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 stream=True,
                 temperature=self._settings.temperature,
                 max_tokens=self._settings.max_tokens,

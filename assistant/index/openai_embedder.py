@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from assistant.config import EmbeddingSettings
-from assistant.errors import ConfigError, EmbeddingError
+from assistant.errors import EmbeddingError
+from assistant.openai_client import openai_client
 
 
 class OpenAICompatibleEmbedding(BaseEmbedding):
@@ -27,22 +27,10 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
             embed_batch_size=settings.batch_size,
         )
         self.max_tokens = settings.max_tokens
-        try:
-            import openai
-            from llama_index.core.utils import get_tokenizer
-        except ImportError as exc:
-            raise ConfigError("embedding.provider 'openai' needs: pip install openai") from exc
-        key = os.environ.get(settings.api_key_env)
-        if not key and not settings.base_url:
-            raise ConfigError(
-                f"embedding.provider is 'openai' but {settings.api_key_env} is not set; "
-                "export it, or set embedding.base_url for a local server"
-            )
-        self._client = openai.OpenAI(
-            api_key=key or "not-needed",
-            base_url=settings.base_url,
-            timeout=settings.timeout_s,
-            max_retries=2,
+        from llama_index.core.utils import get_tokenizer
+
+        self._client = openai_client(
+            "embedding", settings.api_key_env, settings.base_url, settings.timeout_s, 2
         )
         self._encoder = get_tokenizer()
         self.dimension = len(self._embed(["dimension probe"])[0])

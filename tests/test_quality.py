@@ -1,0 +1,94 @@
+"""The quality bar of grounded answers, with the real bundled models and the real corpus.
+
+Corpus: corpus/ (the seed article) plus RealTimeQA's 828 unique news articles, read from
+../shared at run time (never copied here). Questions: evals/questions.jsonl, written for
+this project about the seed article, including questions no article answers.
+Bar: the answer contains a gold answer for >= 80 % of the answerable questions, >= 80 % of
+the unanswerable ones abstain, every citation is an exact span, and no sentence shown as
+supported fails the support checker.
+"""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistant.answer.chain import AnswerChain, open_chain
+from assistant.answer.verify import SupportChecker
+from assistant.config import Settings
+from assistant.index.embedding import build_embedder
+from assistant.index.indexer import Index, Indexer
+from assistant.types import Answer
+from benchmarks.realtimeqa import write_corpus
+from tests.conftest import REPO
+
+DATASET = REPO.parent / "shared" / "datasets" / "realtimeqa_2024jan_sample"
+QUESTIONS = [
+    json.loads(line) for line in (REPO / "evals" / "questions.jsonl").read_text().splitlines()
+]
+
+
+@pytest.fixture(scope="module")
+def big_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    assert DATASET.is_dir(), (
+        f"the quality bar needs RealTimeQA at {DATASET} (../shared beside the repo)"
+    )
+    root = tmp_path_factory.mktemp("quality")
+    write_corpus(DATASET, root / "realtimeqa")
+    settings = Settings(data_dir=root / "data", corpus_dir=REPO / "corpus")
+    embedder = build_embedder(settings.embedding)
+    index = Index.open(settings, embedder)
+    try:
+        report = Indexer(settings, embedder, index).run(
+            [REPO / "corpus", root / "realtimeqa"], progress=False
+        )
+    finally:
+        index.close()
+    assert report.added == 829 and not report.problems
+    return settings
+
+
+def run(settings: Settings, provider: str) -> Iterator[tuple[dict[str, Any], Answer, AnswerChain]]:
+    tuned = settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"provider": provider})}
+    )
+    chain = open_chain(tuned)
+    try:
+        for q in QUESTIONS:
+            yield q, chain.answer(q["question"], q.get("history")), chain
+    finally:
+        chain.close()
+
+
+@pytest.mark.parametrize("provider", ["llamacpp", "extractive"])
+def test_quality_bar(big_settings: Settings, provider: str) -> None:
+    answered = abstained = answerable = unanswerable = 0
+    failures = []
+    for q, answer, chain in run(big_settings, provider):
+        checker: SupportChecker = chain.checker
+        for citation in answer.citations:
+            article = chain.store.get(citation.article_id)
+            assert (
+                article is not None
+                and article.text[citation.start : citation.end] == citation.quote
+            )
+        by_n = {c.n: c for c in answer.citations}
+        for sentence in answer.sentences:
+            if sentence.supported:
+                support = checker.check(sentence.text, [by_n[n].quote for n in sentence.citations])
+                assert checker.supported(support), (sentence.text, support)
+        if q["answerable"]:
+            answerable += 1
+            ok = any(str(a).casefold() in answer.text.casefold() for a in q["answers"])
+            answered += ok
+        else:
+            unanswerable += 1
+            ok = answer.abstained
+            abstained += ok
+        if not ok:
+            failures.append(f"{q['id']}: {answer.text[:100]}")
+    print(f"\n{provider}: answered {answered}/{answerable}, abstained {abstained}/{unanswerable}")
+    assert answerable >= 20 and unanswerable >= 5
+    assert answered / answerable >= 0.8, failures
+    assert abstained / unanswerable >= 0.8, failures
