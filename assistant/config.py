@@ -123,7 +123,7 @@ class AnswerSettings(_Section):
     max_question_chars: int = Field(default=1000, ge=10)
     retrieve_k: int = Field(default=10, ge=1, le=100, description="Chunks retrieved per question")
     evidence_sentences: int = Field(default=8, ge=1, le=40)
-    support_threshold: float = Field(default=0.5, ge=0, le=1)
+    support_threshold: float = Field(default=0.6, ge=0, le=1)
     abstain_threshold: float = Field(default=0.42, ge=0, le=1)
     unsupported: Literal["drop", "mark"] = "drop"
     condense: Literal["concat", "model"] = Field(

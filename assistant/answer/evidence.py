@@ -16,6 +16,7 @@ from assistant.index.embedding import Embedder
 from assistant.types import Hit
 
 _WORDS = re.compile(r"\w+")
+_QUANTITY = re.compile(r"\bhow (many|much|old)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Evidence:
     end: int
     text: str
     relevance: float
+    context: str = ""  # the sentence before, for words like "The two" or "She"
 
 
 def candidate_sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str, str]]:
@@ -88,7 +90,7 @@ def rank_evidence(
     order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))[:limit]
     return [
         Evidence(n=rank, hit=candidates[i][0], start=candidates[i][1], end=candidates[i][2],
-                 text=candidates[i][3], relevance=round(float(scores[i]), 4))
+                 text=candidates[i][3], relevance=round(float(scores[i]), 4), context=candidates[i][4])
         for rank, i in enumerate(order, start=1)
     ]  # fmt: skip
 
@@ -107,7 +109,8 @@ def render_evidence(evidence: list[Evidence]) -> str:
 GENERIC_QUESTION_WORDS = content_words(
     "name names day date time year month happen happened take took place held hold "
     "position job role head kind type mention mentioned article articles outlet say said "
-    "tell told speak spoke meet met many much long soon describe respond response reason why"
+    "tell told speak spoke meet met many much long soon describe respond response reason why "
+    "network channel newspaper station"
 )
 
 
@@ -122,15 +125,21 @@ def _topical_words(question: str) -> list[str]:
 def covers(question: str, evidence: list[Evidence], threshold: float) -> bool:
     """Whether the best evidence can answer ``question`` at all; if not, the chain abstains.
 
-    The best sentence must be relevant enough (``threshold``), and the two best together must
-    contain every number of the question and every topical word (same stem, or the same first
-    five letters: "Israeli" ~ "Israel").
+    The best sentence must be relevant enough (``threshold``); with the sentence before it, it
+    must contain every number of the question and every topical word (same stem, or the same
+    first five letters: "Israeli" ~ "Israel"); and "how many/much/old" needs a number.
     """
     if not evidence or evidence[0].relevance < threshold:
         return False
-    window = " ".join(e.text for e in evidence[:2])
+    window = f"{evidence[0].context} {evidence[0].text}"
     if numbers(question) - numbers(window):
         return False
+    wants = _QUANTITY.search(question)
+    if wants and not (re.search(r"\d", window) if wants.group(1) == "old" else numbers(window)):
+        return False
     stems = content_words(window)
-    prefixes = {w.casefold()[:5] for w in _WORDS.findall(window)}
-    return all(content_words(w) <= stems or w[:5] in prefixes for w in _topical_words(question))
+    words = {w.casefold() for w in _WORDS.findall(window)}
+    return all(
+        content_words(w) <= stems or any(x.startswith(w[:5]) for x in words)
+        for w in _topical_words(question)
+    )

@@ -19,6 +19,7 @@ from assistant.index.embedding import Embedder
 
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d[\d,.]*")
+_NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "first": "1", "second": "2", "third": "3",
@@ -90,9 +91,12 @@ class SupportChecker:
         claim_words = content_words(claim)
         evidence_words = content_words(joined)
         coverage = len(claim_words & evidence_words) / len(claim_words) if claim_words else 0.0
-        evidence_text = joined.casefold()
+        tokens = {w.casefold() for w in _WORD.findall(joined)}
+        negated = bool(_NEGATION.search(claim)) and not _NEGATION.search(joined)
         missing = sorted(
-            (numbers(claim) - numbers(joined)) | {n for n in names(claim) if n not in evidence_text}
+            (numbers(claim) - numbers(joined))
+            | (names(claim) - tokens)
+            | ({"(negation)"} if negated else set())
         )
         vectors = np.array(self.embedder.get_text_embedding_batch([claim, joined]))
         similarity = float(max(0.0, vectors[0] @ vectors[1]))
