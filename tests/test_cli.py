@@ -1,5 +1,6 @@
 """The command line as a user meets it: help, JSON shapes, and clear errors."""
 
+import io
 import json
 import subprocess
 import sys
@@ -137,3 +138,40 @@ def test_config_masks_secrets(
     code, out, _ = run(capsys, "config")
     assert code == 0 and "sk-do-not-print" not in out
     assert json.loads(out)["embedding"]["provider"] == "onnx"
+
+
+def test_ask_and_chat(
+    corpus_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "ingest", "--quiet")
+    code, out, _ = run(
+        capsys,
+        "ask",
+        "Where did Steve Witkoff meet the Iranian foreign minister?",
+        "--provider",
+        "extractive",
+    )
+    assert code == 0
+    first, *rest = out.splitlines()
+    assert "Araghchi in Rome" in first and first.endswith("[1]")
+    assert rest[0].startswith("  [1] unknown outlet · Trump warns Netanyahu")
+    assert "“White House envoy Steve Witkoff met on Friday" in rest[1]
+
+    code, out, _ = run(
+        capsys, "ask", "Where did Witkoff meet Araghchi?", "--provider", "extractive", "--json"
+    )
+    answer = json.loads(out)
+    assert set(answer) >= {"text", "sentences", "citations", "abstained", "question", "provider"}
+    assert {"article_id", "title", "source", "published", "url", "start", "end", "quote"} <= set(
+        answer["citations"][0]
+    )
+    assert {"text", "citations", "supported"} <= set(answer["sentences"][0])
+
+    script = "Who did Steve Witkoff meet on Friday?\n/sources\nWhere was that meeting held?\n\x07bad\n/quit\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    code, out, _ = run(capsys, "chat", "--provider", "extractive")
+    assert code == 0
+    replies = [line for line in out.splitlines() if line.startswith("> ")]
+    assert "Araghchi" in replies[0] and "[1] unknown outlet" in replies[1]
+    assert "in Rome" in replies[2]
+    assert "control characters" in out

@@ -19,6 +19,7 @@ from assistant.answer.verify import SupportChecker
 from assistant.config import Settings
 from assistant.index.embedding import build_embedder
 from assistant.index.indexer import Index, Indexer
+from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
 from benchmarks.realtimeqa import write_corpus
 from tests.conftest import REPO
@@ -92,3 +93,18 @@ def test_quality_bar(big_settings: Settings, provider: str) -> None:
     assert answerable >= 20 and unanswerable >= 5
     assert answered / answerable >= 0.8, failures
     assert abstained / unanswerable >= 0.8, failures
+
+
+def test_search_at_scale_finds_the_rome_sentence(big_settings: Settings) -> None:
+    embedder = build_embedder(big_settings.embedding)
+    index = Index.open(big_settings, embedder)
+    try:
+        hits = HybridRetriever(big_settings.retrieval, embedder, index).search(
+            "Where did Steve Witkoff meet the Iranian foreign minister?"
+        )
+        assert "Araghchi in Rome for the fifth round" in hits[0].text
+        for hit in hits:
+            article = index.store.get(hit.article_id)
+            assert article is not None and article.text[hit.start : hit.end] == hit.text
+    finally:
+        index.close()
