@@ -257,7 +257,7 @@ def _stream(chain: AnswerChain, question: str, history: list[Message]) -> Answer
     for event in chain.stream(question, history):
         if isinstance(event, Answer):
             if live:
-                sys.stdout.write("\r\033[K" if event.text else "\n")
+                sys.stdout.write("\n")  # the checked answer follows the dimmed draft
             return event
         if live:
             sys.stdout.write(f"\033[2m{event.text}\033[0m")

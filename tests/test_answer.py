@@ -150,6 +150,12 @@ def test_streams_draft_text_before_the_checked_answer(chain_with) -> None:
     assert isinstance(events[-1], Answer)
 
 
+def test_extractive_streams_its_quote(chain_with) -> None:
+    events = list(chain_with(None).stream("Where did Witkoff meet Araghchi?"))
+    assert isinstance(events[0], Delta) and ROME in events[0].text
+    assert isinstance(events[-1], Answer) and ROME in events[-1].text
+
+
 def test_follow_up_uses_the_conversation(chain_with) -> None:
     chain = chain_with(None)
     history = [

@@ -120,6 +120,9 @@ class AnswerChain:
         fallback = self.model is not None and not any(d.supported for d in drafts)
         if not any(d.supported for d in drafts):
             shown = self._quote(evidence)
+            if self.model is None:  # nothing was generated: stream the quote itself
+                for draft in shown:
+                    yield Delta(draft.text + " ")
         yield self._finish(asked, query, shown, fallback, clock)
 
     def _generate(
