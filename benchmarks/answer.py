@@ -26,7 +26,7 @@ from assistant.answer.prompts import PromptLibrary
 from assistant.answer.verify import SupportChecker
 from assistant.config import Settings
 from assistant.index.embedding import Embedder, build_embedder
-from assistant.index.indexer import Index, Indexer
+from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
 from benchmarks.realtimeqa import DEFAULT_DATASET, write_corpus
@@ -70,7 +70,7 @@ def questions(path: Path) -> list[dict[str, Any]]:
     ]
 
 
-def build_index(settings: Settings, dataset: Path, scratch: Path) -> None:
+def build_index(settings: Settings, dataset: Path, scratch: Path) -> IngestReport:
     """Ingest corpus/ and RealTimeQA into ``settings.data_dir`` (incremental)."""
     write_corpus(dataset, scratch / "realtimeqa")
     embedder = build_embedder(settings.embedding)
@@ -84,6 +84,7 @@ def build_index(settings: Settings, dataset: Path, scratch: Path) -> None:
     print(
         f"index: {report.added} added, {report.unchanged} unchanged, {report.chunks} chunks embedded"
     )
+    return report
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -18,10 +18,10 @@ from assistant.answer.chain import AnswerChain, open_chain
 from assistant.answer.verify import SupportChecker
 from assistant.config import Settings
 from assistant.index.embedding import build_embedder
-from assistant.index.indexer import Index, Indexer
+from assistant.index.indexer import Index
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
-from benchmarks.realtimeqa import write_corpus
+from benchmarks.answer import build_index
 from tests.conftest import REPO
 
 DATASET = REPO.parent / "shared" / "datasets" / "realtimeqa_2024jan_sample"
@@ -36,16 +36,8 @@ def big_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         f"the quality bar needs RealTimeQA at {DATASET} (../shared beside the repo)"
     )
     root = tmp_path_factory.mktemp("quality")
-    write_corpus(DATASET, root / "realtimeqa")
     settings = Settings(data_dir=root / "data", corpus_dir=REPO / "corpus")
-    embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder)
-    try:
-        report = Indexer(settings, embedder, index).run(
-            [REPO / "corpus", root / "realtimeqa"], progress=False
-        )
-    finally:
-        index.close()
+    report = build_index(settings, DATASET, root)
     assert report.added == 829 and not report.problems
     return settings
 
