@@ -1,0 +1,122 @@
+"""``python -m assistant.eval``: run the pipeline over a question set, report, compare, gate.
+
+Settings are built here once per compared config and passed down. Bad input is a one-line
+error and exit status 2; metrics under a ``--fail-under`` threshold give exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.errors import AssistantError, ConfigError
+from assistant.eval.datasets import DEFAULT_PATHS, Benchmark, ours, public
+from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds
+from assistant.eval.questions import select
+from assistant.eval.report import delta_table, terminal_table, write_run
+from assistant.eval.results import QuestionResult, RunSummary, aggregate
+from assistant.eval.runner import build_index, run_config
+from assistant.eval.settings import configs, ensure_local, index_dir
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.eval",
+        description="Measure answers, retrieval and citation grounding over a question set.",
+    )
+    add = parser.add_argument
+    add("--dataset", choices=["questions", *DEFAULT_PATHS], default="questions",
+        help="our question set (default) or a public benchmark read from --path")  # fmt: skip
+    add("--path", type=Path, help="the public dataset's folder (default: ../shared/datasets/...)")
+    add("--questions", type=Path, default=Path("evals/questions.jsonl"), help="question file")
+    add("--corpus", type=Path, action="append", default=[],
+        help="articles for our question set (repeatable; default: corpus_dir)")  # fmt: skip
+    add("--config", type=Path, action="append", default=[],
+        help="settings file; repeat to compare configs side by side")  # fmt: skip
+    add("--provider", action="append", default=[], choices=["llamacpp", "openai", "extractive"],
+        help="override llm.provider (repeatable: one run per provider)")  # fmt: skip
+    add("--limit", type=int, help="only the first N questions (after --only)")
+    add("--only", action="append", default=[], metavar="ID",
+        help="only question ids matching ID (glob, e.g. 'seed-0*'; repeatable)")  # fmt: skip
+    add("--data-dir", type=Path, help="keep indexes here and reuse them (default: a temp dir)")
+    add("--out", type=Path, default=Path("evals/results"), help="results folder")
+    add("--compare", type=Path, metavar="SUMMARY", help="print deltas against this summary.json")
+    add("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+        help="exit 1 when METRIC is below VALUE (repeatable)")  # fmt: skip
+    add("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run(args: argparse.Namespace) -> int:
+    thresholds = parse_thresholds(args.fail_under)
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError("--limit must be at least 1")
+    baseline = load_summary(args.compare) if args.compare else None
+    labelled = configs(args.config, args.provider)
+    for label, settings in labelled:
+        ensure_local(label, settings)
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
+        bench = _benchmark(args, labelled[0][1].corpus_dir, Path(scratch))
+        rows = select(bench.rows, args.only, args.limit)
+        summaries, results = [], []
+        for label, settings in labelled:
+            data = index_dir(args.data_dir or Path(scratch) / "data", settings)
+            tuned = settings.model_copy(update={"data_dir": data, "corpus_dir": bench.corpus[0]})
+            report = build_index(tuned, bench.corpus, progress=not args.quiet)
+            if report.problems:
+                print(
+                    f"{label}: {len(report.problems)} article(s) skipped at ingest", file=sys.stderr
+                )
+            done = run_config(label, tuned, rows, progress=not args.quiet)
+            summaries.append(aggregate(done.label, done.provider, done.model, done.results))
+            results += done.results
+    summary = RunSummary(
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"), dataset=bench.name,
+        questions=len(rows), configs=summaries, reference=bench.reference, notes=bench.notes,
+    )  # fmt: skip
+    return _report(args, summary, results, baseline, thresholds)
+
+
+def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Benchmark:
+    if args.dataset == "questions":
+        corpus = args.corpus or [corpus_dir]
+        for path in corpus:
+            if not path.exists():
+                raise ConfigError(f"corpus {path} does not exist; pass --corpus or set corpus_dir")
+        return ours(args.questions, corpus)
+    return public(args.dataset, args.path, scratch)
+
+
+def _report(
+    args: argparse.Namespace, summary: RunSummary, results: list[QuestionResult],
+    baseline: RunSummary | None, thresholds: dict[str, float],
+) -> int:  # fmt: skip
+    changes = deltas(summary, baseline) if baseline else []
+    folder = args.out / summary.created
+    write_run(folder, summary, results, changes, baseline)
+    print(terminal_table(summary))
+    for line in summary.reference:
+        print(f"reference: {line}")
+    if changes:
+        print(delta_table(changes))
+    print(f"written to {folder}")
+    failed = failures(summary, thresholds)
+    for line in failed:
+        print(f"FAIL {line}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,88 @@
+"""Thresholds (``--fail-under METRIC=VALUE``) and deltas against a baseline summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from assistant.errors import ConfigError
+from assistant.eval.questions import EvalDataError
+from assistant.eval.results import METRICS, ConfigSummary, RunSummary
+
+
+def parse_thresholds(specs: list[str]) -> dict[str, float]:
+    """``["accuracy=0.8", ...]`` as a dict; unknown metrics and bad numbers are errors."""
+    out: dict[str, float] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip()
+        if not sep or name not in METRICS:
+            raise ConfigError(
+                f"--fail-under {spec!r}: expected METRIC=VALUE with METRIC one of "
+                f"{', '.join(METRICS)}"
+            )
+        try:
+            out[name] = float(value)
+        except ValueError as exc:
+            raise ConfigError(f"--fail-under {spec!r}: {value!r} is not a number") from exc
+    return out
+
+
+def failures(summary: RunSummary, thresholds: dict[str, float]) -> list[str]:
+    """One line per config and metric below its threshold (or not measured at all)."""
+    out = []
+    for config in summary.configs:
+        for name, floor in thresholds.items():
+            value = config.metrics.get(name)
+            if value is None:
+                out.append(f"{config.label}: {name} was not measured (needs other questions)")
+            elif value < floor:
+                out.append(f"{config.label}: {name} = {value:.4f} is below {floor:.4f}")
+    return out
+
+
+def load_summary(path: Path) -> RunSummary:
+    """A ``summary.json`` written by an earlier run (e.g. ``evals/baseline/summary.json``)."""
+    if not path.is_file():
+        raise EvalDataError(f"--compare: {path} does not exist; pass a summary.json")
+    try:
+        return RunSummary.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise EvalDataError(f"--compare: {path} is not a summary.json of this eval") from exc
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One metric of one config, now and in the baseline."""
+
+    label: str
+    metric: str
+    baseline: float | None
+    now: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.baseline is None or self.now is None:
+            return None
+        return self.now - self.baseline
+
+
+def deltas(summary: RunSummary, baseline: RunSummary) -> list[Delta]:
+    """Each config against the baseline config of the same label (else the first one)."""
+    out = []
+    for config in summary.configs:
+        base = _counterpart(config, baseline)
+        for name in METRICS:
+            now, then = config.metrics.get(name), base.metrics.get(name)
+            if now is not None or then is not None:
+                out.append(Delta(config.label, name, then, now))
+    return out
+
+
+def _counterpart(config: ConfigSummary, baseline: RunSummary) -> ConfigSummary:
+    for other in baseline.configs:
+        if other.label == config.label:
+            return other
+    return baseline.configs[0]

@@ -1,0 +1,55 @@
+"""RealTimeQA (Kasai et al., NeurIPS 2023; no licence stated): 120 multiple-choice questions.
+
+The corpus is the 828 unique articles Google search returned for them. A question counts as
+answerable when its gold choice occurs in one of its own returned articles (59 of 120).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assistant.eval.datasets import Benchmark, read_jsonl, write_articles
+from assistant.eval.questions import EvalDataError, GoldEvidence, QuestionRow
+
+NOTES = [
+    "Answers are mapped to a choice: the choice named in the answer (earliest), else the "
+    "choice with the best token F1; an abstention picks none.",
+    "Answerable = the gold choice occurs in an article returned for that question; retrieval "
+    "Hits@k count a retrieved chunk containing the gold choice text.",
+]
+
+
+def _texts(gcs: dict[str, Any]) -> str:
+    return "\n".join(r.get("text") or "" for r in gcs["search_result"]).casefold()
+
+
+def rows(qa: list[dict[str, Any]], gcs: dict[str, dict[str, Any]]) -> list[QuestionRow]:
+    out = []
+    for q in qa:
+        gold = q["choices"][int(q["answer"][0])]
+        found = gold.casefold() in _texts(gcs.get(q["question_id"], {"search_result": []}))
+        out.append(
+            QuestionRow(
+                id=f"rtqa-{q['question_id']}",
+                question=q["question_sentence"],
+                answers=[gold],
+                choices=q["choices"],
+                answerable=found,
+                type="in-articles" if found else "not-in-articles",
+                evidence=[GoldEvidence(quote=gold)] if found else [],
+            )
+        )
+    return out
+
+
+def load(path: Path, scratch: Path) -> Benchmark:
+    from benchmarks.realtimeqa import articles
+
+    qa_files = sorted(path.glob("*_qa.jsonl"))
+    if not qa_files or not list(path.glob("*_gcs.jsonl")):
+        raise EvalDataError(f"no *_qa.jsonl / *_gcs.jsonl files in {path}; pass --path")
+    qa = [q for f in qa_files for q in read_jsonl(f)]
+    gcs = {g["question_id"]: g for f in sorted(path.glob("*_gcs.jsonl")) for g in read_jsonl(f)}
+    corpus = write_articles(scratch, "realtimeqa", articles(path))
+    return Benchmark("realtimeqa", [corpus], rows(qa, gcs), [], NOTES)
