@@ -1,0 +1,108 @@
+"""``python -m assistant.eval`` end to end: the real pipeline (real embedder, Chroma, BM25).
+
+Uses the ``extractive`` provider (no generative model) to stay fast; the CI gate in .ci/run
+runs the bundled model.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.eval.command import main
+from assistant.eval.results import RunSummary
+from tests.conftest import REPO
+
+QUESTIONS = REPO / "evals" / "questions.jsonl"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "assistant.eval", "--quiet", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+
+
+def _only_run(out: Path) -> Path:
+    (folder,) = out.iterdir()
+    return folder
+
+
+@pytest.mark.slow
+def test_eval_runs_the_pipeline_and_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    done = _run(
+        "--provider", "extractive", "--questions", str(QUESTIONS), "--corpus", str(REPO / "corpus"),
+        "--only", "seed-0*", "--only", "none-0[1-4]", "--only", "seed-33",
+        "--out", str(out), "--fail-under", "span_validity=1", "--fail-under", "abstain_rate=0.75",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "span_validity" in done.stdout and "100.0 %" in done.stdout
+    folder = _only_run(out)
+    summary = RunSummary.model_validate_json((folder / "summary.json").read_text())
+    (config,) = summary.configs
+    assert config.label == "extractive" and summary.questions == 14
+    assert config.counts["answerable"] == 10 and config.counts["unanswerable"] == 4
+    assert config.metrics["span_validity"] == 1.0
+    assert config.metrics["hits@10"] == 1.0  # the seed article is the only article
+    assert config.metrics["accuracy"] is not None and config.metrics["accuracy"] >= 0.7
+    rows = [json.loads(line) for line in (folder / "per_question.jsonl").read_text().splitlines()]
+    by_id = {r["id"]: r for r in rows}
+    assert len(rows) == 14 and by_id["seed-33"]["correct"] is True  # follow-up, with its history
+    assert all(by_id[f"none-0{i}"]["abstained"] for i in range(1, 5))
+    assert "## Misses" in (folder / "report.md").read_text()
+    assert (folder / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+    # The same run against itself as baseline: zero deltas; an impossible floor fails it.
+    again = _run(
+        "--provider", "extractive", "--questions", str(QUESTIONS), "--corpus", str(REPO / "corpus"),
+        "--only", "seed-01", "--out", str(tmp_path / "second"),
+        "--compare", str(folder / "summary.json"), "--fail-under", "accuracy=1.01",
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "extractive  span_validity  100.0 % -> 100.0 % (+0.0 pt)" in again.stdout
+    assert "accuracy = 1.0000 is below 1.0100" in again.stderr
+
+
+def test_counterfactual_benchmark_on_a_tiny_dataset(tmp_path: Path) -> None:
+    """The rgb-fact loader and runner on two hand-made records (not RGB's text)."""
+    records = [
+        {"id": 0, "query": "Where did the 2031 chess final take place?", "answer": "Oslo",
+         "fakeanswer": "Lima", "positive_wrong": ["The 2031 chess final took place in Lima, Peru."],
+         "positive": [], "negative": ["Chess clubs grew in popularity across Europe."]},
+        {"id": 1, "query": "Who won the 2031 rowing cup?", "answer": [["Team Blue", "Blue"]],
+         "fakeanswer": "Team Red", "positive_wrong": ["Team Red won the 2031 rowing cup by a length."],
+         "positive": [], "negative": ["Rowing is a popular sport at universities."]},
+    ]  # fmt: skip
+    data = tmp_path / "rgb"
+    data.mkdir()
+    (data / "en_fact.json").write_text("\n".join(json.dumps(r) for r in records))
+    out = tmp_path / "results"
+    code = main(["--quiet", "--dataset", "rgb-fact", "--path", str(data), "--provider",
+                 "extractive", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    summary = RunSummary.model_validate_json((_only_run(out) / "summary.json").read_text())
+    metrics = summary.configs[0].metrics
+    assert summary.questions == 2 and metrics["span_validity"] == 1.0
+    assert metrics["misled_rate"] == 1.0 and metrics["accuracy"] == 0.0  # it repeats its sources
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--questions", "missing.jsonl"], "question file missing.jsonl does not exist"),
+        (["--fail-under", "speed=1"], "expected METRIC=VALUE"),
+        (
+            ["--dataset", "multihop-rag", "--path", "nowhere"],
+            "dataset folder nowhere does not exist",
+        ),
+        (["--compare", "nowhere.json"], "--compare: nowhere.json does not exist"),
+        (["--limit", "0"], "--limit must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--provider", "extractive", "--corpus", str(REPO / "corpus"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
