@@ -113,7 +113,10 @@ def _report(
     print(terminal_table(summary))
     for line in summary.reference:
         print(f"reference: {line}")
-    if changes:
+    if baseline and changes:
+        print(f"against {args.compare} ({baseline.dataset}, {baseline.questions} questions):")
+        if (baseline.dataset, baseline.questions) != (summary.dataset, summary.questions):
+            print("note: the baseline ran other questions; deltas mix question sets")
         print(delta_table(changes))
     print(f"written to {folder}")
     failed = failures(summary, thresholds)

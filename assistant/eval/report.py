@@ -35,37 +35,38 @@ def _rows(summary: RunSummary) -> list[list[str]]:
     return rows
 
 
-def terminal_table(summary: RunSummary) -> str:
-    """Metrics down, configs across, aligned for a terminal."""
-    rows = _rows(summary)
+def _align(rows: list[list[str]]) -> list[str]:
+    """Rows as aligned text: first column left, the rest right, a rule under the header."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(
-            cell.rjust(w) if i else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
         )
         for r in rows
     ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    return [lines[0], "  ".join("-" * w for w in widths), *lines[1:]]
+
+
+def terminal_table(summary: RunSummary) -> str:
+    """Metrics down, configs across, aligned for a terminal."""
     counts = ", ".join(
         f"{c.label}: {c.counts['answerable']} answerable + {c.counts['unanswerable']} unanswerable"
         for c in summary.configs
     )
-    return "\n".join([f"{summary.dataset}: {summary.questions} questions ({counts})", *lines])
+    return "\n".join(
+        [f"{summary.dataset}: {summary.questions} questions ({counts})", *_align(_rows(summary))]
+    )
 
 
 def delta_table(changes: list[Delta]) -> str:
-    lines = ["config  metric  baseline -> now (change)"]
+    """Baseline, now and the change for every metric of every config."""
+    rows = [["config", "metric", "baseline", "now", "change"]]
     for d in changes:
         change = (
-            ""
-            if d.change is None
-            else f" ({'+' if d.change >= 0 else ''}{_num(d.metric, d.change)})"
+            "–" if d.change is None else ("+" if d.change >= 0 else "") + _num(d.metric, d.change)
         )
-        lines.append(
-            f"{d.label}  {d.metric}  {fmt(d.metric, d.baseline)} -> {fmt(d.metric, d.now)}{change}"
-        )
-    return "\n".join(lines)
+        rows.append([d.label, d.metric, fmt(d.metric, d.baseline), fmt(d.metric, d.now), change])
+    return "\n".join(_align(rows))
 
 
 def _num(name: str, value: float) -> str:
