@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant {ingest,search,articles,show,config}``.
+"""Command line: ``python -m assistant {ingest,search,articles,show,ask,chat,serve,config}``.
 
 Settings are built here once and passed down. This is the UI boundary: project errors become
 one-line messages and an exit status, never a traceback.
@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="interactive questions with follow-ups (/sources, /quit)")
     _provider_option(chat)
+
+    serve = sub.add_parser("serve", help="serve the web chat (default http://127.0.0.1:7860/)")
+    serve.add_argument("--host", help="address to bind (default: ui.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: ui.port, 7860)")
+    serve.add_argument(
+        "--public", action="store_true", help="allow an address other machines can reach"
+    )
 
     sub.add_parser("config", help="print the effective settings (secrets masked)")
     return parser
@@ -315,6 +322,14 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
         chain.close()
 
 
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here: the web stack (Gradio) loads only for the command that needs it.
+    from assistant.ui.server import serve
+
+    serve(settings, args.host or settings.ui.host, args.port or settings.ui.port, args.public)
+    return 0
+
+
 def _config(settings: Settings, args: argparse.Namespace) -> int:
     _print_json(masked_settings(settings))
     return 0
@@ -332,5 +347,6 @@ COMMANDS = {
     "show": _show,
     "ask": _ask,
     "chat": _chat,
+    "serve": _serve,
     "config": _config,
 }

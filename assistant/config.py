@@ -134,6 +134,21 @@ class AnswerSettings(_Section):
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
 
+class UISettings(_Section):
+    """The web chat (``python -m assistant serve``)."""
+
+    host: str = Field(default="127.0.0.1", description="Anything but loopback needs --public")
+    port: int = Field(default=7860, ge=1, le=65535)
+    username: str | None = Field(default=None, description="Set to require a login")
+    password_env: str = Field(
+        default="ASSISTANT_UI_PASSWORD", description="Environment variable holding the password"
+    )
+    max_upload_mb: float = Field(default=5.0, gt=0)
+    upload_dir: str = Field(default="uploads", description="Uploads land in corpus_dir/upload_dir")
+    concurrency: int = Field(default=8, ge=1, le=64, description="Chats served at once")
+    max_turns: int = Field(default=200, ge=1, description="Turns kept per conversation")
+
+
 class Settings(BaseSettings):
     """All settings of the assistant."""
 
@@ -150,6 +165,11 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
+    ui: UISettings = UISettings()
+    models: dict[str, LLMSettings] = Field(
+        default_factory=dict,
+        description="More answer models the web chat can switch to, by name ([models.NAME])",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from tests.servers import free_port, running
+from benchmarks.servers import free_port, running
 
 
 @pytest.fixture

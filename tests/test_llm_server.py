@@ -20,7 +20,7 @@ from assistant.cli import main
 from assistant.config import LLMSettings
 from assistant.errors import ModelError
 from tests.conftest import SEED
-from tests.servers import free_port, llama_server, running
+from benchmarks.servers import free_port, llama_server, running
 
 
 @pytest.fixture(scope="module")

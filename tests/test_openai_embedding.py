@@ -12,7 +12,7 @@ import pytest
 
 from assistant.answer.llm import bundled_gguf
 from assistant.cli import main
-from tests.servers import free_port, llama_server, running
+from benchmarks.servers import free_port, llama_server, running
 
 
 @pytest.fixture(scope="module")

@@ -82,18 +82,28 @@ class AnswerChain:
         self.retriever.index.close()
 
     def answer(
-        self, question: str, history: list[Message] | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
     ) -> Answer:
         """The checked answer, without streaming."""
-        for event in self.stream(question, history, filters):
+        for event in self.stream(question, history, filters, k):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("the answer stream ended without an answer")
 
     def stream(
-        self, question: str, history: list[Message] | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
     ) -> Iterator[Delta | Answer]:
-        """Yield the model's text as it is generated, then the checked ``Answer``."""
+        """Yield the model's text as it is generated, then the checked ``Answer``.
+
+        ``k`` overrides how many chunks are retrieved (``answer.retrieve_k``)."""
         clock = _Clock()
         asked = validate(question, self.settings.max_question_chars)
         if self.retriever.index.vectors.count() == 0:
@@ -101,7 +111,7 @@ class AnswerChain:
         rewriter = self.model if self.settings.condense == "model" else None
         query = standalone(asked, history or [], rewriter, self.prompts)
         clock.mark("condense")
-        hits = self.retriever.search(query, k=self.settings.retrieve_k, filters=filters)
+        hits = self.retriever.search(query, k=k or self.settings.retrieve_k, filters=filters)
         clock.mark("retrieve")
         queries = [asked] if query == asked else [asked, query]
         evidence = rank_evidence(

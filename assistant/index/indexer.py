@@ -191,9 +191,15 @@ class Indexer:
             and origin not in failed
             and any(origin == r or origin.startswith(r.rstrip("/") + "/") for r in roots)
         ]
-        self.index.vectors.delete([c.id for aid in gone for c in self.index.store.chunks_of(aid)])
-        self.index.store.delete(gone)
-        return len(gone)
+        return self.remove(gone)
+
+    def remove(self, article_ids: Sequence[str]) -> int:
+        """Delete articles from the index: vectors first, so a crash leaves no served orphan."""
+        store = self.index.store
+        self.index.vectors.delete([c.id for aid in article_ids for c in store.chunks_of(aid)])
+        store.delete(article_ids)
+        KeywordIndex.open(self.index.bm25_dir, store)
+        return len(article_ids)
 
     def _write(
         self, todo: list[tuple[LoadedArticle, str, str]], leftovers: list[str], progress: bool

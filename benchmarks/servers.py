@@ -1,4 +1,4 @@
-"""Start and stop real servers on 127.0.0.1 for integration tests, with bounded waits."""
+"""Start and stop real servers on 127.0.0.1 for tests and benchmarks, with bounded waits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -33,19 +34,34 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 120)
 
 
 @contextmanager
-def running(command: Sequence[str], health_url: str, seconds: float = 120) -> Iterator[None]:
-    """Run ``command`` until the block ends; it must answer ``health_url`` first."""
-    proc = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(health_url, proc, seconds)
-        yield
-    finally:
-        proc.terminate()
+def running(
+    command: Sequence[str],
+    health_url: str,
+    seconds: float = 120,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` until the block ends; it must answer ``health_url`` first.
+
+    Its output goes to ``log`` when given (for a failing test to show), else nowhere."""
+    with ExitStack() as stack:
+        out = stack.enter_context(log.open("ab")) if log else subprocess.DEVNULL
+        proc = subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+            wait_until_up(health_url, proc, seconds)
+            yield proc
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill if it has not gone within 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
 
 
 def llama_server(model: str, port: int, *extra: str) -> list[str]:

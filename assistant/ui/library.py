@@ -1,0 +1,128 @@
+"""The library tab's file work: safe uploads, listing with filters, and deleting an article.
+
+Uploads are checked whole (type, size) before any byte is written, are written atomically, and
+only ever land in the upload folder under ``corpus_dir``, whatever name the browser sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import InputFileError
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
+from assistant.types import Article
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """What the library list shows: words to find, one outlet, a date range (ISO dates)."""
+
+    words: str = ""
+    outlet: str = ""
+    since: str = ""
+    until: str = ""
+
+    def keeps(self, article: Article) -> bool:
+        m = article.meta
+        if self.outlet and (m.source or "") != self.outlet:
+            return False
+        day = (m.published or "")[:10]
+        if (self.since or self.until) and not day:
+            return False
+        if self.since and day < self.since[:10]:
+            return False
+        if self.until and day > self.until[:10]:
+            return False
+        haystack = f"{m.title}\n{m.source or ''}\n{article.text}".casefold()
+        return all(w in haystack for w in self.words.casefold().split())
+
+
+def upload_dir(settings: Settings) -> Path:
+    return settings.corpus_dir / settings.ui.upload_dir
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave its folder: no separators, no dot-dot, a known suffix."""
+    base = _UNSAFE.sub("-", Path(name.replace("\\", "/")).name).strip(".-")
+    stem, suffix = os.path.splitext(base)
+    if suffix.lower() not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise InputFileError(name, f"unsupported file type; upload one of {kinds}")
+    if not stem:
+        raise InputFileError(name, "the file name is empty once unsafe characters are removed")
+    return stem[:100] + suffix.lower()
+
+
+def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
+    """Copy uploaded files into the upload folder; all are checked before any is written."""
+    limit = int(settings.ui.max_upload_mb * 1_000_000)
+    checked = []
+    for path in files:
+        name = safe_name(path.name)
+        size = path.stat().st_size
+        if size > limit:
+            raise InputFileError(
+                path.name, f"{size / 1e6:.1f} MB is over the {settings.ui.max_upload_mb} MB limit"
+            )
+        if size == 0:
+            raise InputFileError(path.name, "the file is empty")
+        checked.append((path, name))
+    target = upload_dir(settings)
+    target.mkdir(parents=True, exist_ok=True)
+    return [_place(path, name, target) for path, name in checked]
+
+
+def _place(source: Path, name: str, folder: Path) -> Path:
+    """Write ``source`` as ``folder/name`` atomically, or reuse an identical file there."""
+    data = source.read_bytes()
+    stem, suffix = os.path.splitext(name)
+    for n in range(1, 1000):
+        dest = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        if dest.exists() and dest.read_bytes() != data:
+            continue  # a different file already has this name: never overwrite it
+        if not dest.exists():
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False) as tmp:
+                tmp.write(data)
+            os.replace(tmp.name, dest)
+        assert dest.resolve().is_relative_to(folder.resolve())
+        return dest
+    raise InputFileError(name, "too many files with this name; rename it and upload again")
+
+
+def origin_path(article: Article, settings: Settings) -> Path:
+    """The file an article was read from (origins under corpus_dir are stored relative)."""
+    origin = Path(article.origin)
+    return origin if origin.is_absolute() else settings.corpus_dir.parent / origin
+
+
+def check_deletable(article: Article, others: list[Article], settings: Settings) -> None:
+    """Refuse to delete one article of a file that holds several: it would come back."""
+    sharing = [a for a in others if a.origin == article.origin and a.id != article.id]
+    if sharing:
+        raise InputFileError(
+            article.origin,
+            f"this file holds {len(sharing) + 1} articles; remove this one from the file "
+            "and run `python -m assistant ingest --prune`",
+        )
+
+
+def retire_file(article: Article, settings: Settings) -> Path | None:
+    """Move a deleted article's file out of the corpus into ``data_dir/deleted`` (nothing is
+    lost, and the next ingest does not bring it back). Files outside the corpus stay put."""
+    path = origin_path(article, settings)
+    if not path.exists() or not path.resolve().is_relative_to(settings.corpus_dir.resolve()):
+        return None
+    bin_dir = settings.data_dir / "deleted"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    dest = bin_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{article.id}-{path.name}"
+    shutil.move(path, dest)
+    return dest

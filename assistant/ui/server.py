@@ -1,0 +1,81 @@
+"""``python -m assistant serve``: open the index and models once, then serve the page.
+
+Binding to anything but loopback is refused unless the caller says it is meant (``public``),
+and a login is required whenever ``ui.username`` is set.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import ConfigError
+from assistant.ui.app import build_app, secret_key
+from assistant.ui.history import ConversationStore
+from assistant.ui.service import AssistantService
+
+_HERE = Path(__file__).parent
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(host: str, public: bool) -> None:
+    """Refuse a non-loopback address unless it was asked for explicitly."""
+    if not is_loopback(host) and not public:
+        raise ConfigError(
+            f"{host} is reachable from other machines; pass --public to serve there on purpose "
+            "(and set ui.username with a password in ASSISTANT_UI_PASSWORD)"
+        )
+
+
+def credentials(settings: Settings) -> tuple[str, str] | None:
+    """``(username, password)`` when a login is configured, else None."""
+    ui = settings.ui
+    if not ui.username:
+        return None
+    password = os.environ.get(ui.password_env, "")
+    if not password:
+        raise ConfigError(
+            f"ui.username is set but {ui.password_env} is empty; export the password in it"
+        )
+    return ui.username, password
+
+
+def serve(settings: Settings, host: str, port: int, public: bool) -> None:
+    """Serve the chat until interrupted; prints the page's address when it is up."""
+    check_binding(host, public)
+    auth = credentials(settings)
+    upload_root = settings.corpus_dir.resolve()
+    service = AssistantService(settings)
+    try:
+        conversations = ConversationStore(
+            settings.data_dir / "conversations.sqlite3", settings.ui.max_turns
+        )
+        demo = build_app(service, conversations, secret_key(settings))
+        demo.queue(default_concurrency_limit=settings.ui.concurrency)
+        demo.launch(
+            server_name=host,
+            server_port=port,
+            auth=auth,
+            css_paths=[_HERE / "style.css"],
+            max_file_size=int(settings.ui.max_upload_mb * 1024 * 1024),
+            allowed_paths=[],
+            blocked_paths=[str(upload_root), str(settings.data_dir.resolve())],
+            show_error=False,
+            quiet=True,
+            prevent_thread_lock=True,
+            ssr_mode=False,
+        )
+        print(f"serving {len(service.articles())} articles at http://{host}:{port}/", flush=True)
+        demo.block_thread()
+    finally:
+        service.close()

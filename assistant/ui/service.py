@@ -1,0 +1,175 @@
+"""What the web page asks of the assistant, run on one worker thread that owns the index.
+
+SQLite connections, the Chroma client and the in-process model are not meant to be shared
+between threads, and on a small machine answers are CPU-bound anyway: so every index and model
+call runs on a single worker, in arrival order, while the web server's threads only wait.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from assistant.answer.chain import AnswerChain, Delta
+from assistant.answer.llm import Message, build_model
+from assistant.answer.prompts import PromptLibrary
+from assistant.answer.verify import SupportChecker
+from assistant.config import LLMSettings, Settings
+from assistant.errors import ConfigError
+from assistant.index.embedding import Embedder, build_embedder
+from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.store import ArticleStore
+from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.types import Answer, Article
+
+T = TypeVar("T")
+DEFAULT_PROFILE = "default"
+EXTRACTIVE_PROFILE = "extractive"
+
+
+@dataclass
+class _Parts:
+    """What every chain shares: one embedder, one index, one retriever, one checker."""
+
+    embedder: Embedder
+    index: Index
+    retriever: HybridRetriever
+    checker: SupportChecker
+    prompts: PromptLibrary
+
+
+class AssistantService:
+    """Answers, articles and ingest for the web page; safe to call from any thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-index")
+        self._chains: dict[str, AnswerChain] = {}
+        self._parts = self.call(self._open)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the worker thread and return its result (or raise its error)."""
+        return self._worker.submit(fn).result()
+
+    def close(self) -> None:
+        self.call(self._parts.index.close)
+        self._worker.shutdown()
+
+    def _open(self) -> _Parts:
+        embedder = build_embedder(self.settings.embedding)
+        index = Index.open(self.settings, embedder)
+        return _Parts(
+            embedder,
+            index,
+            HybridRetriever(self.settings.retrieval, embedder, index),
+            SupportChecker(embedder, self.settings.answer.support_threshold),
+            PromptLibrary(self.settings.answer.prompts_dir),
+        )
+
+    # --- answers ---------------------------------------------------------------------
+
+    def profiles(self) -> dict[str, str]:
+        """``{name: description}`` of the answer models configured, default first."""
+        llm = self.settings.llm
+        found = {DEFAULT_PROFILE: _describe(llm)}
+        found.update({name: _describe(m) for name, m in self.settings.models.items()})
+        if llm.provider != "extractive":
+            found.setdefault(EXTRACTIVE_PROFILE, "extractive (quotes, no model)")
+        return found
+
+    def _llm(self, profile: str) -> LLMSettings:
+        if profile == DEFAULT_PROFILE:
+            return self.settings.llm
+        if profile in self.settings.models:
+            return self.settings.models[profile]
+        if profile == EXTRACTIVE_PROFILE:
+            return LLMSettings(provider="extractive")
+        raise ConfigError(f"no answer model named {profile!r}; choose one of {list(self.profiles())}")
+
+    def _chain(self, profile: str) -> AnswerChain:
+        if profile not in self._chains:
+            llm, p = self._llm(profile), self._parts
+            self._chains[profile] = AnswerChain(
+                self.settings.answer, p.retriever, p.checker, build_model(llm), p.prompts, llm.provider
+            )
+        return self._chains[profile]
+
+    def stream(
+        self,
+        question: str,
+        history: list[Message],
+        filters: Filters,
+        k: int | None = None,
+        profile: str = DEFAULT_PROFILE,
+    ) -> Iterator[Delta | Answer]:
+        """The answer chain's events, produced on the worker and handed over as they come."""
+        events: queue.Queue[Delta | Answer | BaseException | None] = queue.Queue()
+
+        def produce() -> None:
+            try:
+                for event in self._chain(profile).stream(question, history, filters, k):
+                    events.put(event)
+            except BaseException as exc:  # handed to the caller's thread and raised there
+                events.put(exc)
+            events.put(None)
+
+        self._worker.submit(produce)
+        while (event := events.get()) is not None:
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+
+    # --- library ---------------------------------------------------------------------
+
+    def articles(self) -> list[Article]:
+        with self._reader() as store:
+            return store.articles()
+
+    def article(self, article_id: str) -> Article | None:
+        with self._reader() as store:
+            return store.get(article_id)
+
+    @contextmanager
+    def _reader(self) -> Iterator[ArticleStore]:
+        """A connection of the caller's own: reads need not wait behind an answer (WAL)."""
+        store = ArticleStore(self._parts.index.store.path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def ingest(self, paths: list[Path]) -> IngestReport:
+        """Add or update the articles in ``paths`` (no pruning)."""
+        return self.call(
+            lambda: Indexer(self.settings, self._parts.embedder, self._parts.index).run(
+                paths, progress=False
+            )
+        )
+
+    def delete(self, article_id: str) -> Article:
+        """Remove one article from the index; returns it (its file is the caller's business)."""
+
+        def remove() -> Article:
+            p = self._parts
+            article = p.index.store.get(article_id, ready_only=False)
+            if article is None:
+                raise ConfigError(f"no article {article_id!r}; it may have been deleted already")
+            Indexer(self.settings, p.embedder, p.index).remove([article_id])
+            return article
+
+        return self.call(remove)
+
+
+def _describe(llm: LLMSettings) -> str:
+    match llm.provider:
+        case "llamacpp":
+            return f"llamacpp ({Path(llm.model).name if llm.model else 'bundled SmolLM2-135M'})"
+        case "openai":
+            return f"openai ({llm.model} at {llm.base_url or 'api.openai.com'})"
+        case "extractive":
+            return "extractive (quotes, no model)"
