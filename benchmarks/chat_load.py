@@ -108,17 +108,17 @@ def ask(url: str, question: str, timeout: float) -> tuple[float, list[dict[str, 
     session = secrets.token_urlsafe(18)
     started = time.perf_counter()
     job = client.submit(question, [], session, 10, "default", [], "", "", api_name="/respond")
-    _, messages = job.result(timeout=timeout)
+    _, messages, _ = job.result(timeout=timeout)
     return time.perf_counter() - started, messages
 
 
 def check(row: dict[str, Any], messages: list[dict[str, Any]], store: ArticleStore) -> list[str]:
     """What is wrong with one chat's final messages (nothing, for a good answer)."""
     problems = []
-    asked = [html.unescape(str(m["content"])) for m in messages if m["role"] == "user"]
+    asked = [html.unescape(_text(m["content"])) for m in messages if m["role"] == "user"]
     if asked != [row["question"]]:
         problems.append(f"the conversation holds {asked}, not just its own question")
-    answer = str(messages[-1]["content"]) if messages else ""
+    answer = _text(messages[-1]["content"]) if messages else ""
     text = html.unescape(_TAG.sub("", answer)).casefold()
     if not any(alias.casefold() in text for alias in row["answers"]):
         problems.append(f"no gold answer {row['answers']} in {text[:200]!r}")
@@ -133,6 +133,13 @@ def check(row: dict[str, Any], messages: list[dict[str, Any]], store: ArticleSto
         elif digest(article.text[ref.start : ref.end]) != ref.digest:
             problems.append(f"citation {href} does not quote its article")
     return problems
+
+
+def _text(content: Any) -> str:
+    """A message's text: Gradio sends either a string or a list of ``{type, text}`` parts."""
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content)
 
 
 def run_chats(url: str, data: Path, rows: list[dict[str, Any]], timeout: float) -> list[ChatResult]:

@@ -65,8 +65,11 @@ def build_app(service: AssistantService, conversations: ConversationStore, secre
                         question = gr.Textbox(
                             placeholder="Ask about the articles…", show_label=False, scale=6,
                             elem_id="question", max_length=settings.answer.max_question_chars,
+                            interactive=False,  # until the page's session is known
                         )  # fmt: skip
-                        ask = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                        ask = gr.Button(
+                            "Ask", variant="primary", elem_id="ask", scale=1, interactive=False
+                        )
                     clear = gr.Button("New conversation", size="sm", elem_id="new-conversation")
                     with gr.Accordion("Answer settings", open=False, elem_id="answer-settings"):
                         profiles = service.profiles()
@@ -118,7 +121,7 @@ def build_app(service: AssistantService, conversations: ConversationStore, secre
             article_view = gr.HTML(elem_id="library-viewer", max_height=640)
 
         listing = [words, outlet, lib_since, lib_until]
-        demo.load(chat.start, [session], [session, chatbot]).then(
+        demo.load(chat.start, [session], [session, chatbot, question, ask]).then(
             library.refresh, listing, [table, count, outlet, outlets]
         )
         ask_inputs = [question, chatbot, session, top_k, model, outlets, since, until]
@@ -145,10 +148,12 @@ class _Chat:
         self.service = service
         self.conversations = conversations
 
-    def start(self, session: object) -> tuple[str, list[dict[str, str]]]:
+    def start(self, session: object) -> tuple[Any, ...]:
+        """Resume the browser's session (or make one), show its history, enable asking."""
         sid = session if valid_session_id(session) else new_session_id()
         assert isinstance(sid, str)
-        return sid, _messages(self.conversations.answers(sid))
+        shown = _messages(self.conversations.answers(sid))
+        return sid, shown, gr.Textbox(interactive=True), gr.Button(interactive=True)
 
     def clear(self, session: object) -> list[dict[str, str]]:
         if valid_session_id(session):
@@ -266,7 +271,7 @@ class _Library:
             article = self.service.article(article_id.strip())
             if article is None:
                 raise ConfigError(f"no article {article_id!r}; select one in the list")
-            check_deletable(article, self.service.articles(), self.settings)
+            check_deletable(article, self.service.articles())
             self.service.delete(article.id)
             moved = retire_file(article, self.settings)
         except AssistantError as exc:

@@ -66,6 +66,11 @@ class ConversationStore:
             ).fetchall()
         return [Answer.model_validate_json(r[0]) for r in rows]
 
+    def sessions(self) -> list[str]:
+        """Every session with at least one turn."""
+        with self._connect() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT session FROM turns ORDER BY session")]
+
     def append(self, session: str, answer: Answer) -> None:
         """Add a turn; the oldest turns go once the session holds more than ``max_turns``."""
         payload = answer.model_dump_json()

@@ -104,7 +104,7 @@ def origin_path(article: Article, settings: Settings) -> Path:
     return origin if origin.is_absolute() else settings.corpus_dir.parent / origin
 
 
-def check_deletable(article: Article, others: list[Article], settings: Settings) -> None:
+def check_deletable(article: Article, others: list[Article]) -> None:
     """Refuse to delete one article of a file that holds several: it would come back."""
     sharing = [a for a in others if a.origin == article.origin and a.id != article.id]
     if sharing:

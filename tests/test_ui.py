@@ -1,0 +1,206 @@
+"""The web page's own logic, without a browser: HTML rendering, uploads, history, binding."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings, UISettings
+from assistant.errors import ConfigError, InputFileError
+from assistant.types import Answer, AnswerSentence, Article, ArticleMeta, Citation
+from assistant.ui import render
+from assistant.ui.history import ConversationStore, new_session_id, valid_session_id
+from assistant.ui.library import ArticleFilter, check_deletable, safe_name, save_uploads
+from assistant.ui.server import check_binding, credentials
+
+EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+TEXT = f"Officials met in Rome on Friday. {EVIL} The talks went on."
+
+
+def article(text: str = TEXT, **meta: str) -> Article:
+    fields = {"title": "Talks <b>resume</b>", "source": "Outlet & Co", "published": "2025-05-27"}
+    return Article(
+        id="0123456789abcdef", key="k", meta=ArticleMeta(**{**fields, **meta}), text=text,
+        content_hash="h", origin="corpus/a.txt",
+    )  # fmt: skip
+
+
+def citation(n: int, start: int, end: int, text: str = TEXT) -> Citation:
+    return Citation(
+        n=n, article_id="0123456789abcdef", title="Talks <b>resume</b>", source="Outlet & Co",
+        published="2025-05-27", url=None, start=start, end=end, quote=text[start:end],
+    )  # fmt: skip
+
+
+def answer(
+    sentences: list[AnswerSentence], citations: list[Citation],
+    abstained: bool = False, fallback: bool = False,
+) -> Answer:  # fmt: skip
+    return Answer(
+        question="q", standalone_question="q", text="t", sentences=sentences,
+        citations=citations, provider="extractive", model="none", abstained=abstained,
+        fallback=fallback,
+    )  # fmt: skip
+
+
+def test_answer_html_escapes_everything_and_links_each_citation() -> None:
+    cite = citation(1, 0, 32)
+    html_out = render.answer_html(
+        answer([AnswerSentence(text=f"They met in Rome {EVIL}", citations=[1], supported=True,
+                               support=0.9)], [cite])
+    )  # fmt: skip
+    assert "<script" not in html_out and "<img" not in html_out
+    assert "&lt;script&gt;" in html_out and "&lt;img src=x onerror=" in html_out
+    assert '<div class="answer supported">' in html_out
+    hrefs = re.findall(r'href="([^"]+)"', html_out)
+    assert hrefs and all(render.CitationRef.parse(h) == render.CitationRef.of(cite) for h in hrefs)
+    assert "Outlet &amp; Co" in html_out and "2025-05-27" in html_out
+
+
+def test_unsupported_fallback_and_abstained_answers_look_different() -> None:
+    cite = citation(1, 0, 32)
+    unsupported = AnswerSentence(text="Guess.", citations=[1], supported=False, support=0.1)
+    assert "sentence unsupported" in render.answer_html(answer([unsupported], [cite]))
+    quoted = AnswerSentence(text=cite.quote, citations=[1], supported=True, support=1.0)
+    assert 'class="answer quoted"' in render.answer_html(answer([quoted], [cite], fallback=True))
+    abstained = render.answer_html(answer([], [], abstained=True))
+    assert 'class="answer abstained"' in abstained and "href" not in abstained
+
+
+def test_article_html_marks_exactly_the_cited_span() -> None:
+    start = TEXT.index("<script>")
+    end = start + len(EVIL)
+    shown = render.citation_html(article(), render.CitationRef.of(citation(1, start, end)))
+    marked = re.search(r'<mark id="cited">(.*?)</mark>', shown, re.S)
+    assert marked and html.unescape(marked.group(1)) == TEXT[start:end]
+    assert "<script" not in shown and "<b>" not in shown and "<img" not in shown
+
+
+def test_citation_to_a_changed_article_says_so_and_marks_nothing() -> None:
+    ref = render.CitationRef.of(citation(1, 0, 32))
+    changed = article(text="Completely different text now, longer than before the edit.")
+    shown = render.citation_html(changed, ref)
+    assert "changed after the answer" in shown and "<mark" not in shown
+    assert "no longer in the library" in render.citation_html(None, ref)
+
+
+@pytest.mark.parametrize(
+    "href", ["", "#cite=zz", "javascript:alert(1)", "#cite=0123456789abcdef:1:2:xyz"]
+)
+def test_citation_ref_rejects_anything_but_our_links(href: str) -> None:
+    assert render.CitationRef.parse(href) is None
+
+
+def test_clean_keeps_only_our_markup() -> None:
+    dirty = '<a href="javascript:alert(1)" onclick="x()">a</a><iframe src="x"></iframe><p>ok</p>'
+    cleaned = render.clean(dirty)
+    assert "javascript" not in cleaned and "onclick" not in cleaned and "iframe" not in cleaned
+    assert "<p>ok</p>" in cleaned
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\x.md", "x.md"),
+     ("my report (1).HTML", "my-report-1-.html"), ("/abs/path/a.jsonl", "a.jsonl")],
+)  # fmt: skip
+def test_safe_name_cannot_leave_the_upload_folder(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["run.sh", "archive.tar.gz", "noext", "...txt"])
+def test_safe_name_refuses_unsupported_types(name: str) -> None:
+    with pytest.raises(InputFileError):
+        safe_name(name)
+
+
+def test_uploads_are_all_checked_before_any_is_written(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus",
+        ui=UISettings(max_upload_mb=0.001),
+    )  # fmt: skip
+    good = tmp_path / "good.txt"
+    good.write_text("Title\n\nA short article.", encoding="utf-8")
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5000, encoding="utf-8")
+    with pytest.raises(InputFileError, match="over the"):
+        save_uploads([good, big], settings)
+    assert not (tmp_path / "corpus" / "uploads").exists()
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    with pytest.raises(InputFileError, match="empty"):
+        save_uploads([empty], settings)
+
+
+def test_uploads_never_overwrite_a_different_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus")
+    first, second = tmp_path / "a" / "note.txt", tmp_path / "b" / "note.txt"
+    for path, body in ((first, "First\n\none"), (second, "Second\n\ntwo")):
+        path.parent.mkdir()
+        path.write_text(body, encoding="utf-8")
+    [a] = save_uploads([first], settings)
+    [b] = save_uploads([second], settings)
+    [again] = save_uploads([first], settings)
+    assert a.name == "note.txt" and b.name == "note-2.txt" and again == a
+    assert a.read_text(encoding="utf-8") == "First\n\none"
+    assert b.read_text(encoding="utf-8") == "Second\n\ntwo"
+
+
+def test_library_filter_by_words_outlet_and_dates() -> None:
+    a = article()
+    assert ArticleFilter(words="ROME talks").keeps(a)
+    assert not ArticleFilter(words="Paris").keeps(a)
+    assert ArticleFilter(outlet="Outlet & Co", since="2025-05-01", until="2025-05-31").keeps(a)
+    assert not ArticleFilter(outlet="Other").keeps(a)
+    assert not ArticleFilter(since="2025-06-01").keeps(a)
+    assert not ArticleFilter(until="2025-05-26").keeps(article(published=""))
+
+
+def test_one_article_of_a_shared_file_cannot_be_deleted() -> None:
+    one = article()
+    other = one.model_copy(update={"id": "fedcba9876543210"})
+    with pytest.raises(InputFileError, match="holds 2 articles"):
+        check_deletable(one, [one, other])
+    check_deletable(one, [one])
+
+
+def test_history_keeps_each_session_apart_and_bounded(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite3", max_turns=2)
+    alice, bob = new_session_id(), new_session_id()
+    for q in ("one", "two", "three"):
+        store.append(alice, answer([], []).model_copy(update={"question": q}))
+    store.append(bob, answer([], [citation(1, 0, 32)]))
+    assert [a.question for a in store.answers(alice)] == ["two", "three"]
+    assert store.answers(bob)[0].citations[0].quote == TEXT[:32]
+    assert set(store.sessions()) == {alice, bob}
+    store.clear(alice)
+    assert store.answers(alice) == [] and len(store.answers(bob)) == 1
+
+
+@pytest.mark.parametrize("value", [None, "", "short", "../../etc/passwd/aaaaaaaa", 42, "a" * 65])
+def test_session_ids_from_the_browser_are_checked(value: object) -> None:
+    assert not valid_session_id(value)
+    assert valid_session_id(new_session_id())
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_needs_no_permission(host: str) -> None:
+    check_binding(host, public=False)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "example.org", "::"])
+def test_other_addresses_need_public(host: str) -> None:
+    with pytest.raises(ConfigError, match="--public"):
+        check_binding(host, public=False)
+    check_binding(host, public=True)
+
+
+def test_login_needs_the_password_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(ui=UISettings(username="reader"))
+    with pytest.raises(ConfigError, match="ASSISTANT_UI_PASSWORD"):
+        credentials(settings)
+    monkeypatch.setenv("ASSISTANT_UI_PASSWORD", "s3cret")
+    assert credentials(settings) == ("reader", "s3cret")
+    assert credentials(Settings()) is None
