@@ -164,7 +164,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     rows = load_questions(args.chats)
-    with tempfile.TemporaryDirectory() as tmp, serving(args.provider, Path(tmp)) as (url, proc, data):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(args.provider, Path(tmp)) as (url, proc, data),
+    ):
         ask(url, "Warm-up: who is Iran's foreign minister?", args.timeout)  # loads the model
         idle = rss_mib(proc.pid)
         peak_rss = [idle]

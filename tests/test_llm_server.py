@@ -19,8 +19,8 @@ from assistant.answer.parse import ANSWER_SCHEMA
 from assistant.cli import main
 from assistant.config import LLMSettings
 from assistant.errors import ModelError
-from tests.conftest import SEED
 from benchmarks.servers import free_port, llama_server, running
+from tests.conftest import SEED
 
 
 @pytest.fixture(scope="module")

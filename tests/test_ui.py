@@ -204,3 +204,10 @@ def test_login_needs_the_password_in_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ASSISTANT_UI_PASSWORD", "s3cret")
     assert credentials(settings) == ("reader", "s3cret")
     assert credentials(Settings()) is None
+
+
+def test_serve_refuses_a_public_address_without_public(capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--public" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from assistant.index.store import ArticleStore
 from assistant.types import Citation
@@ -57,6 +57,7 @@ class Site:
     """A served data directory: start, stop and re-ingest it like a user would."""
 
     root: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -71,6 +72,7 @@ class Site:
             **keep,
             "ASSISTANT_CORPUS_DIR": str(self.root / "corpus"),
             "ASSISTANT_DATA_DIR": str(self.root / "data"),
+            **self.extra_env,
         }
 
     def cli(self, *args: str) -> str:
@@ -146,9 +148,7 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing; scripts/test installs Debian's chromium")
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
@@ -160,7 +160,12 @@ def page(browser: Browser, site: Site) -> Iterator[Page]:
     context.add_init_script(RECORD_DRAFTS)
     opened = context.new_page()
     dialogs: list[str] = []
-    opened.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    opened.on("dialog", record)
     opened.goto(site.url)
     expect(opened.locator("#question textarea")).to_be_editable(timeout=60_000)
     yield opened
@@ -296,3 +301,33 @@ def test_library_filters_and_deletes(page: Page, site: Site) -> None:
     assert list((site.root / "data" / "deleted").glob("*to-delete.md"))
     listed = json.loads(site.cli("articles", "--json"))
     assert all(a["title"] != "Gardening column about tomatoes" for a in listed)
+
+
+
+def test_login_is_required_when_a_username_is_set(browser: Browser, tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus")
+    guarded = Site(tmp_path, extra_env={
+        "ASSISTANT_UI__USERNAME": "reader", "ASSISTANT_UI_PASSWORD": "correct horse",
+        "ASSISTANT_LLM__PROVIDER": "extractive",
+    })  # fmt: skip
+    guarded.cli("ingest", "--quiet")
+    guarded.start()
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(guarded.url)
+        page.get_by_label("username").fill("reader")
+        page.get_by_label("password").fill("wrong")
+        page.get_by_role("button", name="Login").click()
+        expect(page.get_by_text("Incorrect Credentials")).to_be_visible(timeout=30_000)
+        assert page.locator("#chat").count() == 0
+        page.get_by_label("username").fill("reader")  # the failed login cleared it
+        page.get_by_label("password").fill("correct horse")
+        page.get_by_role("button", name="Login").click()
+        expect(page.locator("#question textarea")).to_be_editable(timeout=60_000)
+        ask(page, "Who is the head of Mossad?")
+        assert "Barnea" in page.locator("#chat .answer").last.inner_text()
+        context.close()
+    finally:
+        guarded.stop()

@@ -19,6 +19,9 @@ from assistant.answer.chain import Delta
 from assistant.answer.llm import Message
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
+from assistant.retrieve.hybrid import Filters
+from assistant.types import Answer
 from assistant.ui import render
 from assistant.ui.history import ConversationStore, new_session_id, valid_session_id
 from assistant.ui.library import (
@@ -28,9 +31,6 @@ from assistant.ui.library import (
     save_uploads,
 )
 from assistant.ui.service import DEFAULT_PROFILE, AssistantService
-from assistant.ingest.loaders import SUPPORTED_SUFFIXES
-from assistant.retrieve.hybrid import Filters
-from assistant.types import Answer
 
 log = logging.getLogger(__name__)
 ALL = "(all outlets)"
@@ -40,7 +40,9 @@ VIEWER_EMPTY = render.notice_html("Click a citation such as [1] to see the passa
 COLUMNS = ["id", "date", "outlet", "title"]
 
 
-def build_app(service: AssistantService, conversations: ConversationStore, secret: str) -> gr.Blocks:
+def build_app(
+    service: AssistantService, conversations: ConversationStore, secret: str
+) -> gr.Blocks:
     """The page's layout and its event handlers."""
     settings = service.settings
     chat = _Chat(service, conversations)
@@ -50,50 +52,50 @@ def build_app(service: AssistantService, conversations: ConversationStore, secre
         """Called by the viewer's script (a plain function: Gradio tags it, not a method)."""
         return chat.open_citation(href)
 
-    with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
+    demo = gr.Blocks(title="News assistant", analytics_enabled=False)
+    with demo:
         session = gr.BrowserState(None, storage_key="news-assistant-session", secret=secret)
         gr.Markdown("## News assistant\nAnswers from the articles, with every citation checked.")
-        with gr.Tab("Chat", id="chat-tab"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(
-                        elem_id="chat", height=560, show_label=False, feedback_options=None,
-                        buttons=["copy"], placeholder="Ask a question about the articles.",
-                        latex_delimiters=[],  # "$5 billion ... $3" is money, not LaTeX
+        with gr.Tab("Chat", id="chat-tab"), gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="chat", height=560, show_label=False, feedback_options=None,
+                    buttons=["copy"], placeholder="Ask a question about the articles.",
+                    latex_delimiters=[],  # "$5 billion ... $3" is money, not LaTeX
+                )  # fmt: skip
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask about the articles…", show_label=False, scale=6,
+                        elem_id="question", max_length=settings.answer.max_question_chars,
+                        interactive=False,  # until the page's session is known
+                    )  # fmt: skip
+                    ask = gr.Button(
+                        "Ask", variant="primary", elem_id="ask", scale=1, interactive=False
+                    )
+                clear = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                with gr.Accordion("Answer settings", open=False, elem_id="answer-settings"):
+                    profiles = service.profiles()
+                    model = gr.Dropdown(
+                        [(f"{name}: {desc}", name) for name, desc in profiles.items()],
+                        value=DEFAULT_PROFILE, label="Answer model", elem_id="model",
+                    )  # fmt: skip
+                    top_k = gr.Slider(
+                        1, 30, value=settings.answer.retrieve_k, step=1,
+                        label="Passages retrieved (top-k)", elem_id="top-k",
+                    )  # fmt: skip
+                    outlets = gr.Dropdown(
+                        library.outlets(), multiselect=True, label="Only these outlets",
+                        elem_id="outlets",
                     )  # fmt: skip
                     with gr.Row():
-                        question = gr.Textbox(
-                            placeholder="Ask about the articles…", show_label=False, scale=6,
-                            elem_id="question", max_length=settings.answer.max_question_chars,
-                            interactive=False,  # until the page's session is known
-                        )  # fmt: skip
-                        ask = gr.Button(
-                            "Ask", variant="primary", elem_id="ask", scale=1, interactive=False
-                        )
-                    clear = gr.Button("New conversation", size="sm", elem_id="new-conversation")
-                    with gr.Accordion("Answer settings", open=False, elem_id="answer-settings"):
-                        profiles = service.profiles()
-                        model = gr.Dropdown(
-                            [(f"{name}: {desc}", name) for name, desc in profiles.items()],
-                            value=DEFAULT_PROFILE, label="Answer model", elem_id="model",
-                        )  # fmt: skip
-                        top_k = gr.Slider(
-                            1, 30, value=settings.answer.retrieve_k, step=1,
-                            label="Passages retrieved (top-k)", elem_id="top-k",
-                        )  # fmt: skip
-                        outlets = gr.Dropdown(
-                            library.outlets(), multiselect=True, label="Only these outlets",
-                            elem_id="outlets",
-                        )  # fmt: skip
-                        with gr.Row():
-                            since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
-                            until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD")
-                with gr.Column(scale=2):
-                    gr.Markdown("### Source")
-                    viewer = gr.HTML(
-                        VIEWER_EMPTY, elem_id="viewer", js_on_load=VIEWER_JS.read_text(encoding="utf-8"), max_height=640,
-                        server_functions=[open_citation],
-                    )  # fmt: skip
+                        since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
+                        until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD")
+            with gr.Column(scale=2):
+                gr.Markdown("### Source")
+                viewer = gr.HTML(
+                    VIEWER_EMPTY, elem_id="viewer", max_height=640, server_functions=[open_citation],
+                    js_on_load=VIEWER_JS.read_text(encoding="utf-8"),
+                )  # fmt: skip
         with gr.Tab("Library", id="library-tab"):
             with gr.Row():
                 words = gr.Textbox(label="Search", elem_id="library-search", scale=3)
@@ -130,10 +132,14 @@ def build_app(service: AssistantService, conversations: ConversationStore, secre
                 chat.respond, ask_inputs, [question, chatbot, session], concurrency_id="answers"
             )
         clear.click(chat.clear, [session], [chatbot]).then(lambda: VIEWER_EMPTY, None, [viewer])
-        for box in listing:
-            box.change(library.refresh, listing, [table, count, outlet, outlets])
+        gr.on(
+            [words.change, outlet.change, lib_since.change, lib_until.change],
+            library.refresh, listing, [table, count, outlet, outlets],
+        )  # fmt: skip
         table.select(library.select, None, [selected, article_view])
-        upload.upload(library.add, [upload, *listing], [upload_status, table, count, outlet, outlets])
+        upload.upload(
+            library.add, [upload, *listing], [upload_status, table, count, outlet, outlets]
+        )
         delete.click(
             library.delete, [selected, *listing],
             [delete_status, table, count, outlet, outlets, article_view],
@@ -241,7 +247,10 @@ class _Library:
         return article.id, render.article_html(article)
 
     def add(
-        self, files: list[str] | None, *listing: str, progress: gr.Progress = gr.Progress()
+        self,
+        files: list[str] | None,
+        *listing: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects a progress bar)
     ) -> tuple[Any, ...]:
         """Save the uploads into the corpus and ingest them one by one, showing progress."""
         if not files:

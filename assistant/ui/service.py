@@ -89,13 +89,20 @@ class AssistantService:
             return self.settings.models[profile]
         if profile == EXTRACTIVE_PROFILE:
             return LLMSettings(provider="extractive")
-        raise ConfigError(f"no answer model named {profile!r}; choose one of {list(self.profiles())}")
+        raise ConfigError(
+            f"no answer model named {profile!r}; choose one of {list(self.profiles())}"
+        )
 
     def _chain(self, profile: str) -> AnswerChain:
         if profile not in self._chains:
             llm, p = self._llm(profile), self._parts
             self._chains[profile] = AnswerChain(
-                self.settings.answer, p.retriever, p.checker, build_model(llm), p.prompts, llm.provider
+                self.settings.answer,
+                p.retriever,
+                p.checker,
+                build_model(llm),
+                p.prompts,
+                llm.provider,
             )
         return self._chains[profile]
 
@@ -114,7 +121,7 @@ class AssistantService:
             try:
                 for event in self._chain(profile).stream(question, history, filters, k):
                     events.put(event)
-            except BaseException as exc:  # handed to the caller's thread and raised there
+            except BaseException as exc:  # noqa: BLE001 (raised again in the caller's thread)
                 events.put(exc)
             events.put(None)
 
