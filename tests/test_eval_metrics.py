@@ -120,11 +120,20 @@ def test_thresholds_and_deltas() -> None:
         parse_thresholds(["acuracy=0.8"])
     with pytest.raises(ConfigError, match="not a number"):
         parse_thresholds(["accuracy=high"])
+    with pytest.raises(ConfigError, match="use --fail-over"):
+        parse_thresholds(["latency_p95_s=10"])
+    with pytest.raises(ConfigError, match="use --fail-under"):
+        parse_thresholds(["accuracy=0.5"], "--fail-over")
+    assert parse_thresholds(["misled_rate=0.2"], "--fail-over") == {"misled_rate": 0.2}
     now = aggregate("c", "extractive", "none", [_result("1", True, correct=True, f1=1.0)])
     run = RunSummary(created="t", dataset="d", questions=1, configs=[now])
     assert failures(run, {"accuracy": 0.9}) == []
     assert failures(run, {"accuracy": 1.1}) == ["c: accuracy = 1.0000 is below 1.1000"]
     assert "not measured" in failures(run, {"abstain_rate": 0.5})[0]
+    assert failures(run, {}, {"latency_p50_s": 2.0}) == []
+    assert failures(run, {}, {"latency_p50_s": 0.5}) == [
+        "c: latency_p50_s = 1.0000 is above 0.5000"
+    ]
     then = now.model_copy(update={"metrics": now.metrics | {"accuracy": 0.75}})
     base = RunSummary(created="t0", dataset="d", questions=1, configs=[then])
     change = {d.metric: d.change for d in deltas(run, base)}

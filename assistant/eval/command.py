@@ -1,7 +1,8 @@
 """``python -m assistant.eval``: run the pipeline over a question set, report, compare, gate.
 
 Settings are built here once per compared config and passed down. Bad input is a one-line
-error and exit status 2; metrics under a ``--fail-under`` threshold give exit status 1.
+error and exit status 2; a metric under its ``--fail-under`` floor or over its ``--fail-over``
+ceiling gives exit status 1.
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--out", type=Path, default=Path("evals/results"), help="results folder")
     add("--compare", type=Path, metavar="SUMMARY", help="print deltas against this summary.json")
     add("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
-        help="exit 1 when METRIC is below VALUE (repeatable)")  # fmt: skip
+        help="exit 1 when METRIC is below VALUE (higher-is-better metrics; repeatable)")  # fmt: skip
+    add("--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+        help="exit 1 when METRIC is above VALUE (false_refusal_rate, misled_rate, seconds; "
+             "repeatable)")  # fmt: skip
     add("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -64,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    thresholds = parse_thresholds(args.fail_under)
+    floors = parse_thresholds(args.fail_under, "--fail-under")
+    ceilings = parse_thresholds(args.fail_over, "--fail-over")
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit must be at least 1")
     baseline = load_summary(args.compare) if args.compare else None
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"), dataset=bench.name,
         questions=len(rows), configs=summaries, reference=bench.reference, notes=bench.notes,
     )  # fmt: skip
-    return _report(args, summary, results, baseline, thresholds)
+    return _report(args, summary, results, baseline, (floors, ceilings))
 
 
 def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Benchmark:
@@ -105,7 +110,7 @@ def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Ben
 
 def _report(
     args: argparse.Namespace, summary: RunSummary, results: list[QuestionResult],
-    baseline: RunSummary | None, thresholds: dict[str, float],
+    baseline: RunSummary | None, thresholds: tuple[dict[str, float], dict[str, float]],
 ) -> int:  # fmt: skip
     changes = deltas(summary, baseline) if baseline else []
     folder = args.out / summary.created
@@ -119,7 +124,7 @@ def _report(
             print("note: the baseline ran other questions; deltas mix question sets")
         print(delta_table(changes))
     print(f"written to {folder}")
-    failed = failures(summary, thresholds)
+    failed = failures(summary, *thresholds)
     for line in failed:
         print(f"FAIL {line}", file=sys.stderr)
     return 1 if failed else 0

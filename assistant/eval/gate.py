@@ -1,4 +1,4 @@
-"""Thresholds (``--fail-under METRIC=VALUE``) and deltas against a baseline summary."""
+"""Thresholds (``--fail-under``/``--fail-over METRIC=VALUE``) and deltas against a baseline."""
 
 from __future__ import annotations
 
@@ -9,37 +9,56 @@ from pydantic import ValidationError
 
 from assistant.errors import ConfigError
 from assistant.eval.questions import EvalDataError
-from assistant.eval.results import METRICS, ConfigSummary, RunSummary
+from assistant.eval.results import (
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    METRICS,
+    ConfigSummary,
+    RunSummary,
+)
 
 
-def parse_thresholds(specs: list[str]) -> dict[str, float]:
-    """``["accuracy=0.8", ...]`` as a dict; unknown metrics and bad numbers are errors."""
+def parse_thresholds(specs: list[str], flag: str = "--fail-under") -> dict[str, float]:
+    """``["accuracy=0.8", ...]`` as a dict; unknown metrics and bad numbers are errors.
+
+    ``--fail-under`` sets floors on metrics where higher is better, ``--fail-over`` ceilings
+    on the others (refusals, being misled, seconds): a floor on latency would mean nothing."""
+    allowed, other = (
+        (HIGHER_IS_BETTER, "--fail-over")
+        if flag == "--fail-under"
+        else (LOWER_IS_BETTER, "--fail-under")
+    )
     out: dict[str, float] = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
         name = name.strip()
         if not sep or name not in METRICS:
             raise ConfigError(
-                f"--fail-under {spec!r}: expected METRIC=VALUE with METRIC one of "
-                f"{', '.join(METRICS)}"
+                f"{flag} {spec!r}: expected METRIC=VALUE with METRIC one of {', '.join(allowed)}"
             )
+        if name not in allowed:
+            raise ConfigError(f"{flag} {spec!r}: lower {name} is better; use {other}")
         try:
             out[name] = float(value)
         except ValueError as exc:
-            raise ConfigError(f"--fail-under {spec!r}: {value!r} is not a number") from exc
+            raise ConfigError(f"{flag} {spec!r}: {value!r} is not a number") from exc
     return out
 
 
-def failures(summary: RunSummary, thresholds: dict[str, float]) -> list[str]:
-    """One line per config and metric below its threshold (or not measured at all)."""
+def failures(
+    summary: RunSummary, floors: dict[str, float], ceilings: dict[str, float] | None = None
+) -> list[str]:
+    """One line per config and metric below its floor or above its ceiling (or not measured)."""
+    limits = [(n, v, "below") for n, v in floors.items()]
+    limits += [(n, v, "above") for n, v in (ceilings or {}).items()]
     out = []
     for config in summary.configs:
-        for name, floor in thresholds.items():
+        for name, limit, side in limits:
             value = config.metrics.get(name)
             if value is None:
                 out.append(f"{config.label}: {name} was not measured (needs other questions)")
-            elif value < floor:
-                out.append(f"{config.label}: {name} = {value:.4f} is below {floor:.4f}")
+            elif (value < limit) if side == "below" else (value > limit):
+                out.append(f"{config.label}: {name} = {value:.4f} is {side} {limit:.4f}")
     return out
 
 

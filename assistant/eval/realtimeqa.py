@@ -1,7 +1,7 @@
 """RealTimeQA (Kasai et al., NeurIPS 2023; no licence stated): 120 multiple-choice questions.
 
 The corpus is the 828 unique articles Google search returned for them. A question counts as
-answerable when its gold choice occurs in one of its own returned articles (59 of 120).
+answerable when its gold choice occurs in one of its own returned articles (58 of 120).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from assistant.eval.metrics import percentile
 
-# Metrics where higher is better; --fail-under and the chart use these names.
+# Rates in [0, 1]; the chart shows these.
 RATE_METRICS = (
     "accuracy", "token_f1", "hits@1", "hits@4", "hits@10", "mrr@10", "map@10",
     "span_validity", "citation_recall", "citation_precision", "faithfulness",
@@ -17,6 +17,9 @@ RATE_METRICS = (
 )  # fmt: skip
 TIME_METRICS = ("latency_p50_s", "latency_p95_s", "ttft_p50_s")
 METRICS = RATE_METRICS + TIME_METRICS
+# --fail-over takes these (a ceiling); --fail-under takes the rest (a floor).
+LOWER_IS_BETTER = ("false_refusal_rate", "misled_rate", *TIME_METRICS)
+HIGHER_IS_BETTER = tuple(m for m in METRICS if m not in LOWER_IS_BETTER)
 
 
 class QuestionResult(BaseModel):
