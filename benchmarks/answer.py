@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,6 +27,7 @@ from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
+from benchmarks import servers
 from benchmarks.realtimeqa import DEFAULT_DATASET, write_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,22 +175,9 @@ def _score(
 @contextmanager
 def llama_server(port: int) -> Iterator[str]:
     """The bundled model behind llama-cpp-python's OpenAI-compatible server on 127.0.0.1."""
-    import urllib.request
-
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf()),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    command = servers.llama_server(str(bundled_gguf()), port, "--n_ctx", "4096")
+    with servers.running(command, f"http://127.0.0.1:{port}/v1/models", seconds=120):
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main() -> None:
@@ -202,7 +188,9 @@ def main() -> None:
         "--data-dir", type=Path, help="reuse this index (default: a fresh temp dir)"
     )
     parser.add_argument("--providers", default="llamacpp,extractive,openai")
-    parser.add_argument("--port", type=int, default=8765, help="for the local llama.cpp server")
+    parser.add_argument(
+        "--port", type=int, default=0, help="for the local llama.cpp server (0: a free port)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "answer.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -214,7 +202,7 @@ def main() -> None:
         for provider in args.providers.split(","):
             llm: dict[str, Any] = {"provider": provider}
             if provider == "openai":
-                with llama_server(args.port) as url:
+                with llama_server(args.port or servers.free_port()) as url:
                     llm |= {"model": "smollm2", "base_url": url, "structured": "json_object"}
                     results[provider] = evaluate(_with_llm(base, llm), rows)
             else:
