@@ -303,7 +303,6 @@ def test_library_filters_and_deletes(page: Page, site: Site) -> None:
     assert all(a["title"] != "Gardening column about tomatoes" for a in listed)
 
 
-
 def test_login_is_required_when_a_username_is_set(browser: Browser, tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     shutil.copy(SEED, tmp_path / "corpus")

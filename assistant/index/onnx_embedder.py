@@ -85,6 +85,14 @@ class OnnxEmbedding(BaseEmbedding):
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return self._embed(texts)
 
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[list[float]]:
+        """All of ``texts`` in one length-sorted pass. The base class would first cut the list
+        into slices of ``embed_batch_size`` in the caller's order, so the sort would only see
+        one slice and batches would pad to their longest text (measured: ~20 % slower)."""
+        return self._embed(texts) if texts else []
+
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
