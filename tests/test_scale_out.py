@@ -86,11 +86,9 @@ def test_an_article_uploaded_to_one_web_process_is_answered_by_the_other(
         [handle_file(str(path))], "", "(all outlets)", "", "", api_name="/add"
     )
     assert "1 added" in status, status
-    row = {
-        "question": "How many visitors were at the Zephyr Lakes lantern festival?",
-        "answers": ["48,000"],
-    }
-    _, messages = ask(second, row["question"], timeout=300)
+    question = "How many visitors were at the Zephyr Lakes lantern festival?"
+    row = {"question": question, "answers": ["48,000"]}
+    _, messages = ask(second, question, timeout=300)
     store = ArticleStore(data / "articles.sqlite3")
     try:
         assert check(row, messages, store) == []
