@@ -1,0 +1,652 @@
+"""Our pipeline against a plain llama-index pipeline: ``python -m benchmarks.baseline``.
+
+Why: someone choosing a citing news assistant would otherwise take llama-index's
+``VectorStoreIndex`` + ``CitationQueryEngine``. This measures what ours costs in latency and
+what it gains in quality against that, on one machine, in one run.
+
+Both pipelines get the same everything that is not the pipeline itself:
+- the same chunks: the baseline indexes the chunk texts our indexer stored (``ArticleStore``),
+  in Chroma through ``ChromaVectorStore``, embedded by our embedder (a llama-index
+  ``BaseEmbedding``), and retrieves ``answer.retrieve_k`` of them, as our chain does;
+- the same model: the GGUF of ``llm.model`` (default the bundled SmolLM2-135M), loaded by
+  llama-cpp-python with our ``llm`` settings (n_ctx, threads, temperature, max_tokens) and the
+  GGUF's chat template, through a small ``CustomLLM`` adapter;
+- the same questions (``evals/questions.jsonl``), run interleaved after one untimed warm-up
+  each, and the same scoring: ``assistant.eval``'s ``score`` and ``aggregate``.
+
+The baseline's response becomes our ``Answer``: its sentences keep their [n] markers; a marker
+n cites the engine's "Source n", whose text is located verbatim in the stored article for exact
+offsets. A source not found verbatim, or a marker with no such source, is kept as a citation
+that cannot be valid (an empty span), so span validity counts it. ``supported`` comes from our
+``SupportChecker``. The baseline never abstains: it has no such logic, and the eval counts an
+answer as an abstention only when ``Answer.abstained`` is set.
+
+Latency is the whole question: our ``chain.stream`` (retrieval, generation, checking) and the
+baseline's ``engine.query`` (retrieval, generation; turning its response into an ``Answer``
+for scoring is not timed). Time to first token: ours is the first streamed event (as in the
+eval); the baseline's is the first token of its last model call, the first text a streaming
+llama-index app would show (a refine step's earlier calls are consumed internally).
+Printed as a table and written as JSON to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llama_index.core import StorageContext, VectorStoreIndex
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.base.llms.types import (
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+)
+from llama_index.core.base.response.schema import Response
+from llama_index.core.indices.prompt_helper import PromptHelper
+from llama_index.core.llms.callbacks import llm_completion_callback
+from llama_index.core.llms.custom import CustomLLM
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.query_engine import CitationQueryEngine
+from llama_index.core.query_engine.citation_query_engine import (
+    CITATION_QA_TEMPLATE,
+    CITATION_REFINE_TEMPLATE,
+    DEFAULT_CITATION_CHUNK_OVERLAP,
+    DEFAULT_CITATION_CHUNK_SIZE,
+)
+from llama_index.core.response_synthesizers import ResponseMode, get_response_synthesizer
+from llama_index.core.schema import MetadataMode, NodeWithScore, TextNode
+from pydantic import PrivateAttr
+from tqdm import tqdm
+
+from assistant.answer.chain import AnswerChain, open_chain
+from assistant.answer.llm import bundled_gguf
+from assistant.answer.parse import parse_marked
+from assistant.answer.question import standalone
+from assistant.answer.verify import SupportChecker
+from assistant.config import LLMSettings, Settings, load_settings
+from assistant.errors import AssistantError, ConfigError
+from assistant.eval.questions import QuestionRow, load_questions, select
+from assistant.eval.report import fmt
+from assistant.eval.results import QuestionResult, aggregate
+from assistant.eval.runner import TOP_K, _timed, build_index, resolve_gold
+from assistant.eval.scoring import Gold, score
+from assistant.eval.settings import ensure_local, index_dir, with_provider
+from assistant.index.embedding import Embedder
+from assistant.index.store import ArticleStore
+from assistant.types import Answer, AnswerSentence, Article, Chunk, Citation, Hit
+from benchmarks.ingest import code_version, from_root, machine_facts, package_version, peak_rss_mb
+
+DEFAULT_QUESTIONS = Path("evals/questions.jsonl")
+DEFAULT_OUT = Path("benchmarks/results/baseline.json")
+OURS, BASELINE = "ours", "llama-index"
+# Tokens the chat template wraps around a prompt (SmolLM2's: about 25), kept out of the
+# context window the adapter reports, so llama-index never packs a prompt past n_ctx.
+CHAT_TEMPLATE_RESERVE = 48
+SOURCE_LABEL = re.compile(r"\ASource \d+:\n")
+NO_SOURCE = "(no such source)"
+WARM_UP = QuestionRow(id="warm-up", question="What is the news?", answerable=False)
+TABLE = (
+    "latency_p50_s", "latency_p95_s", "ttft_p50_s", "accuracy", "citation_precision",
+    "citation_recall", "faithfulness", "span_validity", "abstain_rate", "false_refusal_rate",
+)  # fmt: skip
+NOTES = [
+    "Both pipelines search the same chunks with the same embedder and answer with the same "
+    "GGUF model and llama.cpp settings; they differ in everything else: ours fuses dense and "
+    "BM25 retrieval, shows the model ranked sentences (answer.evidence_sentences) instead of "
+    "whole chunks, constrains its output to JSON, checks every sentence and abstains; the "
+    "baseline sends the retrieved chunks as 'Source n' and takes the model's text as it is.",
+    "The baseline has no abstention: its abstain rate on unanswerable questions is 0 by "
+    "construction, and its false refusal rate too.",
+    "Follow-up questions: both pipelines search with the same standalone question (the "
+    "previous user question prepended, our 'concat' condensing); a plain query engine would "
+    "get the follow-up alone.",
+    "Time to first token: ours is the first streamed answer text (the answer itself when it "
+    "abstains); the baseline's is the first token of its last model call, the first text a "
+    "streaming llama-index app would show. Each pipeline has its own llama.cpp instance, so "
+    "each reuses only its own cached prompt prefix.",
+    "Citation recall/precision and faithfulness use our SupportChecker as the judge for both "
+    "pipelines; our chain filters its own sentences with that checker, so it is not an "
+    "independent judge of ours.",
+]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.baseline",
+        description="Our pipeline against llama-index VectorStoreIndex + CitationQueryEngine.",
+    )
+    add = parser.add_argument
+    add("--limit", type=int, metavar="N", help="only the first N questions")
+    add("--provider", choices=["llamacpp"], default="llamacpp",
+        help="llm.provider of both pipelines; only llamacpp runs the same model in both "
+             "(extractive has no model, openai is not the in-process GGUF)")  # fmt: skip
+    add("--questions", type=Path, default=DEFAULT_QUESTIONS,
+        help="question file (relative paths are from the repository root)")  # fmt: skip
+    add("--out", type=Path, default=DEFAULT_OUT,
+        help="JSON results file (relative paths are from the repository root)")  # fmt: skip
+    add("--data-dir", type=Path, help="keep our index here and reuse it (default: a temp dir)")
+    add("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+    return args
+
+
+def bench_settings(provider: str, data_root: Path) -> Settings:
+    """The effective settings with ``provider``, the repository's corpus, an embedded Chroma,
+    and a data dir under ``data_root`` named as the eval names it."""
+    base = with_provider(load_settings(), provider)
+    chroma = base.chroma.model_copy(update={"host": None})
+    settings = base.model_copy(update={"chroma": chroma, "corpus_dir": from_root(Path("corpus"))})
+    ensure_local(provider, settings)
+    return settings.model_copy(update={"data_dir": index_dir(data_root, settings)})
+
+
+# --- the baseline's model ---------------------------------------------------------------------
+
+
+class LlamaCppLLM(CustomLLM):
+    """``llama_cpp.Llama`` as a llama-index LLM, loaded and called as our ``LlamaCppModel``:
+    same GGUF, n_ctx, threads, temperature and max_tokens, and the GGUF's chat template (the
+    prompt goes in as one user message). Notes when each call's first token arrived."""
+
+    context_window: int
+    num_output: int
+    model_name: str
+    temperature: float
+    _llama: Any = PrivateAttr()
+    _calls: list[float | None] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def load(cls, settings: LLMSettings) -> LlamaCppLLM:
+        from llama_cpp import Llama
+
+        path = Path(settings.model) if settings.model else bundled_gguf()
+        if not path.is_file():
+            raise ConfigError(f"llm.model {path} is not a file; give the path of a .gguf model")
+        llm = cls(
+            context_window=settings.context_tokens - CHAT_TEMPLATE_RESERVE,
+            num_output=settings.max_tokens, model_name=path.name,
+            temperature=settings.temperature,
+        )  # fmt: skip
+        llm._llama = Llama(
+            model_path=str(path),
+            n_ctx=settings.context_tokens,
+            n_threads=settings.threads or os.cpu_count() or 1,
+            verbose=False,
+        )
+        return llm
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.num_output,
+            model_name=self.model_name,
+        )
+
+    def tokenize(self, text: str) -> list[int]:
+        """The model's own tokens, for llama-index's prompt packing and splitting."""
+        return list(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def take_calls(self) -> list[float | None]:
+        """Per model call since the last take: ``perf_counter()`` at its first token."""
+        calls, self._calls = self._calls, []
+        return calls
+
+    def _pieces(self, prompt: str) -> Iterator[str]:
+        self._calls.append(None)
+        chunks: Any = self._llama.create_chat_completion(
+            messages=[{"role": "user", "content": prompt}],
+            stream=True,
+            temperature=self.temperature,
+            max_tokens=self.num_output,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                if self._calls[-1] is None:
+                    self._calls[-1] = time.perf_counter()
+                yield str(piece)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return CompletionResponse(text="".join(self._pieces(prompt)))
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        def gen() -> CompletionResponseGen:
+            text = ""
+            for piece in self._pieces(prompt):
+                text += piece
+                yield CompletionResponse(text=text, delta=piece)
+
+        return gen()
+
+
+# --- the baseline's index and engine ----------------------------------------------------------
+
+
+@dataclass
+class Baseline:
+    """The plain llama-index pipeline, and what scoring it needs."""
+
+    engine: CitationQueryEngine
+    retriever: BaseRetriever  # the top TOP_K chunks, for the retrieval metrics
+    llm: LlamaCppLLM
+    chunks: dict[str, tuple[Chunk, Article]]
+    index_seconds: float
+
+
+def served_chunks(store: ArticleStore) -> dict[str, tuple[Chunk, Article]]:
+    """Every chunk of every served article, by chunk id, with its article."""
+    out: dict[str, tuple[Chunk, Article]] = {}
+    for article in store.articles():
+        for chunk in store.chunks_of(article.id):
+            out[chunk.id] = (chunk, article)
+    return out
+
+
+def chunk_node(chunk: Chunk) -> TextNode:
+    """A node of exactly the chunk's text; its metadata is neither embedded nor prompted."""
+    meta: dict[str, Any] = {"article_id": chunk.article_id, "start": chunk.start}
+    return TextNode(
+        id_=chunk.id, text=chunk.text, metadata=meta,
+        excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta),
+    )  # fmt: skip
+
+
+def llama_embedding(embedder: Embedder) -> BaseEmbedding:
+    if not isinstance(embedder, BaseEmbedding):
+        raise ConfigError(f"embedder {embedder.model_name} is not a llama-index BaseEmbedding")
+    return embedder
+
+
+def citation_engine(index: VectorStoreIndex, llm: LlamaCppLLM, k: int) -> CitationQueryEngine:
+    """``CitationQueryEngine.from_args`` with its defaults, except that tokens are counted with
+    the model's tokenizer (llama-index's default, tiktoken, undercounts SmolLM2's tokens, so
+    packed prompts could pass n_ctx)."""
+    splitter = SentenceSplitter(
+        chunk_size=DEFAULT_CITATION_CHUNK_SIZE,
+        chunk_overlap=DEFAULT_CITATION_CHUNK_OVERLAP,
+        tokenizer=llm.tokenize,
+    )
+    synthesizer = get_response_synthesizer(
+        llm=llm,
+        prompt_helper=PromptHelper.from_llm_metadata(llm.metadata, tokenizer=llm.tokenize),
+        text_qa_template=CITATION_QA_TEMPLATE,
+        refine_template=CITATION_REFINE_TEMPLATE,
+        response_mode=ResponseMode.COMPACT,
+    )
+    return CitationQueryEngine.from_args(
+        index, llm=llm, response_synthesizer=synthesizer, text_splitter=splitter,
+        similarity_top_k=k,
+    )  # fmt: skip
+
+
+def build_baseline(
+    settings: Settings, store: ArticleStore, embedder: Embedder, chroma_dir: Path
+) -> Baseline:
+    """Index our stored chunks in a fresh Chroma collection and load the model."""
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    started = time.perf_counter()
+    chunks = served_chunks(store)
+    client = chromadb.PersistentClient(
+        path=str(chroma_dir), settings=ChromaClientSettings(anonymized_telemetry=False)
+    )
+    vector_store = ChromaVectorStore(chroma_collection=client.create_collection("baseline"))
+    index = VectorStoreIndex(
+        [chunk_node(chunk) for chunk, _ in chunks.values()],
+        storage_context=StorageContext.from_defaults(vector_store=vector_store),
+        embed_model=llama_embedding(embedder),
+    )
+    index_seconds = time.perf_counter() - started
+    llm = LlamaCppLLM.load(settings.llm)
+    engine = citation_engine(index, llm, settings.answer.retrieve_k)
+    retriever = index.as_retriever(similarity_top_k=TOP_K)
+    return Baseline(engine, retriever, llm, chunks, index_seconds)
+
+
+# --- the baseline's response as our Answer ----------------------------------------------------
+
+
+def source_text(node: NodeWithScore) -> str:
+    """A citation node's text without the "Source n:" label CitationQueryEngine adds."""
+    text = node.node.get_content(metadata_mode=MetadataMode.NONE)
+    return SOURCE_LABEL.sub("", text, count=1).removesuffix("\n")
+
+
+def locate(text: str, article: Article, near: int) -> tuple[int, int] | None:
+    """Exact offsets of ``text`` in the article (the first occurrence from ``near`` on, else
+    the first anywhere), or None when it is not there verbatim."""
+    at = article.text.find(text, near)
+    at = at if at >= 0 else article.text.find(text)
+    return (at, at + len(text)) if at >= 0 and text else None
+
+
+def cite(n: int, sources: Sequence[NodeWithScore], articles: Mapping[str, Article]) -> Citation:
+    """What marker ``[n]`` cites; an empty span, never valid, when there is no source n or
+    its text is not verbatim in its article."""
+    node = sources[n - 1] if 1 <= n <= len(sources) else None
+    article = articles.get(str(node.node.metadata.get("article_id"))) if node else None
+    if node is None or article is None:
+        return Citation(
+            n=n, article_id="", title=NO_SOURCE, source=None, published=None, url=None,
+            start=0, end=0, quote="",
+        )  # fmt: skip
+    text = source_text(node)
+    span = locate(text, article, int(node.node.metadata.get("start", 0)))
+    start, end = span or (0, 0)
+    return Citation(
+        n=n, article_id=article.id, title=article.meta.title, source=article.meta.source,
+        published=article.meta.published, url=article.meta.url, start=start, end=end,
+        quote=article.text[start:end] if span else text,
+    )  # fmt: skip
+
+
+def to_answer(
+    question: str, query: str, response: Response, articles: Mapping[str, Article],
+    checker: SupportChecker, model: str,
+) -> Answer:  # fmt: skip
+    """The response as an ``Answer``: sentences with their markers, cited spans, support."""
+    text = str(response.response or "").strip()
+    claims = parse_marked(text)
+    numbers = sorted({n for _, marks in claims for n in marks})
+    citations = [cite(n, response.source_nodes, articles) for n in numbers]
+    quotes = {c.n: c.quote for c in citations}
+    sentences = []
+    for claim, marks in claims:
+        cited = list(dict.fromkeys(marks))
+        support = checker.check(claim, [quotes[n] for n in cited])
+        sentences.append(
+            AnswerSentence(
+                text=claim,
+                citations=cited,
+                supported=checker.supported(support),
+                support=support.score,
+            )
+        )
+    return Answer(
+        question=question, standalone_question=query, text=text, sentences=sentences,
+        citations=citations, abstained=False, provider="llamacpp", model=model,
+    )  # fmt: skip
+
+
+# --- asking and scoring -----------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    """One pipeline's scored answer to one question."""
+
+    result: QuestionResult
+    answer: Answer
+    llm_calls: int | None = None  # the baseline's model calls (a refine step adds calls)
+
+
+def ask_ours(chain: AnswerChain, row: QuestionRow, gold: list[Gold]) -> Record:
+    """Our chain, timed and scored exactly as ``python -m assistant.eval`` does it."""
+    answer, ttft, seconds = _timed(chain, row)
+    hits = chain.retriever.search(answer.standalone_question, TOP_K, None)
+    result = score(row, answer, hits, gold, chain)
+    return Record(
+        result.model_copy(update={"config": OURS, "seconds": seconds, "ttft": ttft}), answer
+    )
+
+
+def baseline_query(chain: AnswerChain, row: QuestionRow) -> str:
+    """The standalone question our chain searches with (condense 'concat': no model call)."""
+    history = [t.model_dump() for t in row.history]
+    return standalone(" ".join(row.question.split()), history, None, chain.prompts)
+
+
+def baseline_hits(baseline: Baseline, query: str) -> list[Hit]:
+    """The baseline retriever's top TOP_K as our ``Hit``s, for the retrieval metrics."""
+    hits = []
+    for found in baseline.retriever.retrieve(query):
+        chunk, article = baseline.chunks[found.node.node_id]
+        hits.append(
+            Hit(
+                article_id=article.id,
+                title=article.meta.title,
+                source=article.meta.source,
+                published=article.meta.published,
+                url=article.meta.url,
+                start=chunk.start,
+                end=chunk.end,
+                chunk_id=chunk.id,
+                text=chunk.text,
+                score=found.score or 0.0,
+                dense_score=found.score,
+                sentences=chunk.sentences,
+            )
+        )
+    return hits
+
+
+def ask_baseline(
+    baseline: Baseline, chain: AnswerChain, row: QuestionRow, gold: list[Gold],
+    articles: Mapping[str, Article],
+) -> Record:  # fmt: skip
+    """The baseline, timed over ``engine.query`` alone, then scored like ours."""
+    query = baseline_query(chain, row)
+    baseline.llm.take_calls()
+    started = time.perf_counter()
+    response = baseline.engine.query(query)
+    seconds = time.perf_counter() - started
+    calls = baseline.llm.take_calls()
+    last_first = calls[-1] if calls else None
+    ttft = last_first - started if last_first is not None else seconds
+    assert isinstance(response, Response), "the engine was built without streaming"
+    answer = to_answer(
+        row.question, query, response, articles, chain.checker, baseline.llm.model_name
+    )
+    result = score(row, answer, baseline_hits(baseline, query), gold, chain)
+    update = {"config": BASELINE, "seconds": seconds, "ttft": ttft}
+    return Record(result.model_copy(update=update), answer, llm_calls=len(calls))
+
+
+def run_both(
+    chain: AnswerChain, baseline: Baseline, rows: Sequence[QuestionRow], progress: bool
+) -> dict[str, list[Record]]:
+    """Every row through both pipelines, alternating which goes first, after one untimed
+    warm-up question each (not one of the rows: llama.cpp would keep its prompt cached)."""
+    gold = resolve_gold(chain.store, rows)
+    articles = {a.id: a for a in chain.store.articles()}
+    ask_ours(chain, WARM_UP, [])
+    ask_baseline(baseline, chain, WARM_UP, [], articles)
+    records: dict[str, list[Record]] = {OURS: [], BASELINE: []}
+    for i, row in enumerate(tqdm(rows, desc="questions", unit="q", disable=not progress)):
+        for name in (OURS, BASELINE) if i % 2 == 0 else (BASELINE, OURS):
+            if name == OURS:
+                records[OURS].append(ask_ours(chain, row, gold[row.id]))
+            else:
+                records[BASELINE].append(ask_baseline(baseline, chain, row, gold[row.id], articles))
+    return records
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def summarise(name: str, model: str, records: list[Record]) -> dict[str, Any]:
+    """The eval's aggregate of one pipeline, plus what only this comparison shows."""
+    summary = aggregate(name, "llamacpp", model, [r.result for r in records])
+    calls = [r.llm_calls for r in records if r.llm_calls is not None]
+    extra = {
+        "citations": summary.counts["citations"],
+        "invalid_citations": sum(r.result.citations - r.result.valid_citations for r in records),
+        "markers_without_source": sum(
+            c.title == NO_SOURCE for r in records for c in r.answer.citations
+        ),
+        "answers_without_citations": sum(not r.answer.citations for r in records),
+        "llm_calls_per_question": sum(calls) / len(calls) if calls else None,
+    }
+    return summary.model_dump() | {"extra": extra}
+
+
+def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float | None]:
+    """Ours / baseline of the latency figures."""
+    out: dict[str, float | None] = {}
+    for name in ("latency_p50_s", "latency_p95_s", "ttft_p50_s"):
+        mine, other = ours["metrics"][name], theirs["metrics"][name]
+        out[name] = mine / other if mine is not None and other else None
+    return out
+
+
+def per_question(records: dict[str, list[Record]]) -> list[dict[str, Any]]:
+    """Every scored answer with its citations (article, offsets, quote) and model calls."""
+    return [
+        r.result.model_dump()
+        | {
+            "citation_spans": [
+                c.model_dump(include={"n", "article_id", "start", "end", "quote"})
+                for c in r.answer.citations
+            ],
+            "llm_calls": r.llm_calls,
+        }
+        for rows in records.values()
+        for r in rows
+    ]
+
+
+def table(results: dict[str, Any]) -> str:
+    """Metrics down; ours, the baseline and ours/baseline across."""
+    ours, theirs = results["pipelines"][OURS], results["pipelines"][BASELINE]
+    rows = [["metric", OURS, BASELINE, "ours/baseline"]]
+    for name in TABLE:
+        ratio = results["ratios"].get(name)
+        shown = f"{ratio:.2f}x" if ratio is not None else ""
+        rows.append(
+            [name, fmt(name, ours["metrics"][name]), fmt(name, theirs["metrics"][name]), shown]
+        )
+    for name in ("citations", "invalid_citations", "llm_calls_per_question"):
+        mine, other = ours["extra"][name], theirs["extra"][name]
+        rows.append([name, _count(mine), _count(other), ""])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    counts = ours["counts"]
+    head = f"{counts['questions']} questions ({counts['answerable']} answerable, {counts['unanswerable']} unanswerable)"
+    return "\n".join([head, lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def _count(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def load_rows(path: Path, limit: int | None) -> list[QuestionRow]:
+    rows = select(load_questions(from_root(path)), [], limit)
+    filtered = [r.id for r in rows if r.source]
+    if filtered:
+        raise ConfigError(
+            f"questions {', '.join(filtered)} restrict retrieval to an outlet; the baseline has "
+            "no such filter, so they would not be compared fairly"
+        )
+    return rows
+
+
+def corpus_notes(chunks: int, retrieve_k: int) -> list[str]:
+    if chunks > retrieve_k:
+        return []
+    return [
+        f"The corpus has {chunks} chunks and both pipelines retrieve {retrieve_k}: each sees "
+        "every chunk, so retrieval quality cannot differ here (hits@k are trivially 100 %)."
+    ]
+
+
+def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    settings = bench_settings(args.provider, args.data_dir or scratch / "data")
+    rows = load_rows(args.questions, args.limit)
+    report = build_index(settings, [settings.corpus_dir], progress=False)
+    chain = open_chain(settings)
+    try:
+        baseline = build_baseline(
+            settings, chain.store, chain.retriever.embedder, scratch / "chroma"
+        )
+        records = run_both(chain, baseline, rows, progress=not args.quiet)
+        ours_model = chain.model.name if chain.model is not None else "none"
+    finally:
+        chain.close()
+    ours = summarise(OURS, ours_model, records[OURS])
+    theirs = summarise(BASELINE, baseline.llm.model_name, records[BASELINE])
+    return {
+        "questions": len(rows),
+        "question_file": str(args.questions),
+        "ratios": ratios(ours, theirs),
+        "pipelines": {OURS: ours, BASELINE: theirs},
+        "index": {
+            "articles": len({a.id for _, a in baseline.chunks.values()}),
+            "chunks": len(baseline.chunks),
+            "our_ingest_s": report.seconds,
+            "baseline_index_s": baseline.index_seconds,
+        },
+        "settings": {
+            "retrieve_k": settings.answer.retrieve_k,
+            "evidence_sentences": settings.answer.evidence_sentences,
+            "llm": settings.llm.model_dump(mode="json"),
+            "embedding_model": settings.embedding.model,
+            "chunk_tokens": settings.chunking.chunk_tokens,
+            "chat_template_reserve": CHAT_TEMPLATE_RESERVE,
+        },
+        "notes": NOTES + corpus_notes(len(baseline.chunks), settings.answer.retrieve_k),
+        "per_question": per_question(records),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_before = os.getloadavg()
+    code = code_version()  # before the run: the commit it starts on is the one measured
+    started = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(
+            prefix="baseline-bench-", ignore_cleanup_errors=True
+        ) as tmp:
+            results = run(args, Path(tmp))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results["elapsed_s"] = time.perf_counter() - started
+    results["machine"] = machine_facts() | {
+        "llama_cpp_python": package_version("llama-cpp-python"),
+        "llama_index_vector_stores_chroma": package_version("llama-index-vector-stores-chroma"),
+        "peak_rss_mb": peak_rss_mb(),
+        # Other work on the machine slows every figure; the load averages show whether there was any.
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+    }
+    results["code"] = code | {"commit_after": code_version()["commit"]}
+    print(table(results))
+    out = from_root(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"commit {results['code']['commit']}; {results['elapsed_s']:.0f} s; written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
