@@ -60,10 +60,6 @@ def _stored_articles(data_root: Path) -> dict[str, Article]:
 def test_benchmark_runs_both_pipelines_and_writes_ratios(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip(
-        "llama_index.vector_stores.chroma",
-        reason="needs the bench extra: pip install -e '.[bench]'",
-    )
     # One llama.cpp thread: on a busy 2-core machine two threads slow down many times over.
     monkeypatch.setenv("ASSISTANT_LLM__THREADS", "1")
     out = tmp_path / "baseline.json"
