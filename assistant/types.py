@@ -72,6 +72,19 @@ class Hit(ArticleSpan):
     keyword_score: float | None = Field(default=None, description="BM25 score, if found")
     sentences: list[tuple[int, int]]
 
+    @classmethod
+    def of(
+        cls, chunk: Chunk, article: Article, score: float,
+        dense_score: float | None = None, keyword_score: float | None = None,
+    ) -> Hit:  # fmt: skip
+        """A stored chunk as a hit, with its article's metadata."""
+        return cls(
+            chunk_id=chunk.id, article_id=article.id, title=article.meta.title,
+            source=article.meta.source, published=article.meta.published, url=article.meta.url,
+            start=chunk.start, end=chunk.end, text=chunk.text, score=score,
+            dense_score=dense_score, keyword_score=keyword_score, sentences=chunk.sentences,
+        )  # fmt: skip
+
 
 class Citation(ArticleSpan):
     """One cited span: ``quote == article.text[start:end]``, always."""

@@ -420,22 +420,7 @@ def baseline_hits(baseline: Baseline, query: str) -> list[Hit]:
     hits = []
     for found in baseline.retriever.retrieve(query):
         chunk, article = baseline.chunks[found.node.node_id]
-        hits.append(
-            Hit(
-                article_id=article.id,
-                title=article.meta.title,
-                source=article.meta.source,
-                published=article.meta.published,
-                url=article.meta.url,
-                start=chunk.start,
-                end=chunk.end,
-                chunk_id=chunk.id,
-                text=chunk.text,
-                score=found.score or 0.0,
-                dense_score=found.score,
-                sentences=chunk.sentences,
-            )
-        )
+        hits.append(Hit.of(chunk, article, found.score or 0.0, dense_score=found.score))
     return hits
 
 

@@ -106,23 +106,7 @@ class HybridRetriever:
             group = article.dup_of or article.id
             if owner.setdefault(group, article.id) != article.id:
                 continue
-            hits.append(
-                Hit(
-                    chunk_id=chunk_id,
-                    article_id=article.id,
-                    title=article.meta.title,
-                    source=article.meta.source,
-                    published=article.meta.published,
-                    url=article.meta.url,
-                    start=chunk.start,
-                    end=chunk.end,
-                    text=chunk.text,
-                    score=score,
-                    dense_score=dense.get(chunk_id),
-                    keyword_score=sparse.get(chunk_id),
-                    sentences=chunk.sentences,
-                )
-            )
+            hits.append(Hit.of(chunk, article, score, dense.get(chunk_id), sparse.get(chunk_id)))
             if len(hits) == k:
                 break
         return hits
