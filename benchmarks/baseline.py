@@ -75,6 +75,7 @@ from assistant.answer.question import standalone
 from assistant.answer.verify import SupportChecker
 from assistant.config import LLMSettings, Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
+from assistant.eval.machine import machine_facts, package_version
 from assistant.eval.questions import QuestionRow, load_questions, select
 from assistant.eval.report import fmt
 from assistant.eval.results import QuestionResult, aggregate
@@ -84,7 +85,7 @@ from assistant.eval.settings import ensure_local, index_dir, with_provider
 from assistant.index.embedding import Embedder
 from assistant.index.store import ArticleStore
 from assistant.types import Answer, AnswerSentence, Article, Chunk, Citation, Hit
-from benchmarks.ingest import code_version, from_root, machine_facts, package_version, peak_rss_mb
+from benchmarks.ingest import code_version, from_root, peak_rss_mb
 
 DEFAULT_QUESTIONS = Path("evals/questions.jsonl")
 DEFAULT_OUT = Path("benchmarks/results/baseline.json")
@@ -149,7 +150,8 @@ def bench_settings(provider: str, data_root: Path) -> Settings:
     chroma = base.chroma.model_copy(update={"host": None})
     settings = base.model_copy(update={"chroma": chroma, "corpus_dir": from_root(Path("corpus"))})
     ensure_local(provider, settings)
-    return settings.model_copy(update={"data_dir": index_dir(data_root, settings)})
+    source = f"questions:{settings.corpus_dir.resolve()}"  # as the eval keys our question set
+    return settings.model_copy(update={"data_dir": index_dir(data_root, settings, source)})
 
 
 # --- the baseline's model ---------------------------------------------------------------------
@@ -617,7 +619,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     results["elapsed_s"] = time.perf_counter() - started
     results["machine"] = machine_facts() | {
-        "llama_cpp_python": package_version("llama-cpp-python"),
         "llama_index_vector_stores_chroma": package_version("llama-index-vector-stores-chroma"),
         "peak_rss_mb": peak_rss_mb(),
         # Other work on the machine slows every figure; the load averages show whether there was any.

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -27,11 +26,11 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings, load_settings
+from assistant.eval.machine import machine_facts
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import BATCH_CHUNKS, Index, Indexer, IngestReport, article_id
 from assistant.ingest.loaders import discover, load_file
@@ -252,23 +251,6 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def package_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def code_version() -> dict[str, Any]:
     """The commit measured and which pipeline files differed from it (read-only git)."""
 
@@ -283,18 +265,6 @@ def code_version() -> dict[str, Any]:
 
     changed = git("status", "--porcelain", "--", "assistant", "benchmarks").splitlines()
     return {"commit": git("rev-parse", "HEAD") or None, "uncommitted": changed}
-
-
-def machine_facts() -> dict[str, Any]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "onnxruntime": package_version("onnxruntime"),
-        "chromadb": package_version("chromadb"),
-        "llama_index_core": package_version("llama-index-core"),
-    }
 
 
 def print_table(figures: dict[str, Any]) -> None:

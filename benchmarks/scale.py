@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
+from assistant.eval.machine import machine_facts
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import Index, Indexer
 from assistant.index.keyword import KeywordIndex
@@ -41,7 +42,6 @@ from benchmarks.ingest import (
     benchmark_queries,
     code_version,
     from_root,
-    machine_facts,
     percentile,
 )
 from benchmarks.realtimeqa import DEFAULT_DATASET, articles

@@ -88,6 +88,30 @@ def test_counterfactual_benchmark_on_a_tiny_dataset(tmp_path: Path) -> None:
     assert metrics["misled_rate"] == 1.0 and metrics["accuracy"] == 0.0  # it repeats its sources
 
 
+def test_one_data_dir_keeps_datasets_apart(tmp_path: Path) -> None:
+    """Two datasets through one --data-dir get an index each (ingest is incremental and would
+    mix them), and results written in the same second do not overwrite each other."""
+    data_dir, out = tmp_path / "indexes", tmp_path / "results"
+    for name, city in [("a", "Oslo"), ("b", "Lima")]:
+        folder = tmp_path / name
+        folder.mkdir()
+        record = {"id": 0, "query": f"Where is the {name} final?", "answer": city,
+                  "fakeanswer": "Rome", "positive_wrong": [f"The {name} final is in Rome."],
+                  "positive": [], "negative": [f"Finals of type {name} are popular."]}  # fmt: skip
+        (folder / "en_fact.json").write_text(json.dumps(record))
+        code = main(["--quiet", "--dataset", "rgb-fact", "--path", str(folder), "--provider",
+                     "extractive", "--data-dir", str(data_dir), "--out", str(out)])  # fmt: skip
+        assert code == 0
+    assert len(list(data_dir.glob("index-*"))) == 2
+    runs = sorted(out.iterdir())
+    assert len(runs) == 2
+    for run in runs:
+        summary = RunSummary.model_validate_json((run / "summary.json").read_text())
+        assert summary.corpus["articles"] == 2 and summary.machine["cpu_count"]
+        assert str(summary.corpus["source"]).startswith("rgb-fact:")
+        assert "- Corpus: 2 articles" in (run / "report.md").read_text()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -17,6 +17,7 @@ from pathlib import Path
 from assistant.errors import AssistantError, ConfigError
 from assistant.eval.datasets import DEFAULT_PATHS, Benchmark, ours, public
 from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds
+from assistant.eval.machine import machine_facts
 from assistant.eval.questions import select
 from assistant.eval.report import delta_table, terminal_table, write_run
 from assistant.eval.results import QuestionResult, RunSummary, aggregate
@@ -80,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
         bench = _benchmark(args, labelled[0][1].corpus_dir, Path(scratch))
         rows = select(bench.rows, args.only, args.limit)
         summaries, results = [], []
+        articles = 0
         for label, settings in labelled:
-            data = index_dir(args.data_dir or Path(scratch) / "data", settings)
+            data = index_dir(args.data_dir or Path(scratch) / "data", settings, bench.source)
             tuned = settings.model_copy(update={"data_dir": data, "corpus_dir": bench.corpus[0]})
             report = build_index(tuned, bench.corpus, progress=not args.quiet)
+            articles = report.added + report.updated + report.unchanged
             if report.problems:
                 print(
                     f"{label}: {len(report.problems)} article(s) skipped at ingest", file=sys.stderr
@@ -94,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     summary = RunSummary(
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"), dataset=bench.name,
         questions=len(rows), configs=summaries, reference=bench.reference, notes=bench.notes,
+        corpus={"source": bench.source, "articles": articles}, machine=machine_facts(),
     )  # fmt: skip
     return _report(args, summary, results, baseline, (floors, ceilings))
 
@@ -108,12 +112,21 @@ def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Ben
     return public(args.dataset, args.path, scratch)
 
 
+def _new_folder(out: Path, name: str) -> Path:
+    """``out/name``, or ``out/name-2``, ``-3``... when a run in the same second took it."""
+    folder, n = out / name, 1
+    while folder.exists():
+        n += 1
+        folder = out / f"{name}-{n}"
+    return folder
+
+
 def _report(
     args: argparse.Namespace, summary: RunSummary, results: list[QuestionResult],
     baseline: RunSummary | None, thresholds: tuple[dict[str, float], dict[str, float]],
 ) -> int:  # fmt: skip
     changes = deltas(summary, baseline) if baseline else []
-    folder = args.out / summary.created
+    folder = _new_folder(args.out, summary.created)
     write_run(folder, summary, results, changes, baseline)
     print(terminal_table(summary))
     for line in summary.reference:

@@ -31,11 +31,14 @@ class Benchmark:
     rows: list[QuestionRow]
     reference: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # where the corpus came from (stable across runs, unlike the scratch copy): keys its index
+    source: str = ""
 
 
 def ours(questions: Path, corpus: list[Path]) -> Benchmark:
     """Our question set over ``corpus/`` (or the given corpus paths)."""
-    return Benchmark("questions", corpus, load_questions(questions))
+    source = "questions:" + ";".join(str(p.resolve()) for p in corpus)
+    return Benchmark("questions", corpus, load_questions(questions), source=source)
 
 
 def read_json(path: Path) -> Any:
@@ -82,4 +85,6 @@ def public(name: str, path: Path | None, scratch: Path) -> Benchmark:
     folder = path or DEFAULT_PATHS[name]
     if not folder.is_dir():
         raise EvalDataError(f"dataset folder {folder} does not exist; pass --path DIR")
-    return loaders[name](folder, scratch / name)
+    bench = loaders[name](folder, scratch / name)
+    bench.source = f"{name}:{folder.resolve()}"
+    return bench

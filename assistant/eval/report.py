@@ -80,7 +80,8 @@ def _md_table(rows: list[list[str]]) -> list[str]:
 
 def markdown(summary: RunSummary, results: list[QuestionResult], changes: list[Delta]) -> str:
     """report.md: metrics, per-type figures, references, deltas and the misses."""
-    parts = [f"# Eval: {summary.dataset} ({summary.created})", "", *_md_table(_rows(summary)), ""]
+    parts = [f"# Eval: {summary.dataset} ({summary.created})", "", *_setting(summary), ""]
+    parts += [*_md_table(_rows(summary)), ""]
     for config in summary.configs:
         parts += [f"## By question type: {config.label}", ""]
         type_rows = [["type", "n", "accuracy", "abstain rate", "false refusals"]]
@@ -103,6 +104,21 @@ def markdown(summary: RunSummary, results: list[QuestionResult], changes: list[D
     parts += ["## Notes", "", f"- {CHECKER_NOTE}", *(f"- {n}" for n in summary.notes), ""]
     parts += ["## Misses", ""] + [_miss(r) for r in results if _missed(r)]
     return "\n".join(parts) + "\n"
+
+
+def _setting(summary: RunSummary) -> list[str]:
+    """Where the run's corpus came from and what it ran on, when the summary records it."""
+    lines = []
+    if summary.corpus:
+        c = summary.corpus
+        lines.append(f"- Corpus: {c.get('articles', '?')} articles from `{c.get('source', '?')}`")
+    if summary.machine:
+        m = summary.machine
+        lines.append(
+            f"- Machine: {m.get('cpu_count')} × {m.get('cpu_model')}, {m.get('memory_gib')} GiB, "
+            f"Python {m.get('python')}, {m.get('platform')}"
+        )
+    return lines
 
 
 def _f(value: float | int | None) -> float | None:

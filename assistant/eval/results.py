@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from statistics import fmean
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -70,6 +71,9 @@ class RunSummary(BaseModel):
     configs: list[ConfigSummary]
     reference: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # what was searched and where it ran, so a saved summary can be read on its own
+    corpus: dict[str, str | int] = Field(default_factory=dict)
+    machine: dict[str, Any] = Field(default_factory=dict)
 
 
 def _mean(values: list[float]) -> float | None:

@@ -57,8 +57,12 @@ def ensure_local(label: str, settings: Settings) -> None:
             )
 
 
-def index_dir(root: Path, settings: Settings) -> Path:
-    """A data dir per index-shaping settings, so configs that differ only in the model share one."""
+def index_dir(root: Path, settings: Settings, source: str) -> Path:
+    """A data dir per corpus source and index-shaping settings.
+
+    Configs that differ only in the model share one; another dataset or corpus never lands in
+    the same index, as ingest is incremental and would mix them."""
     shape = [settings.embedding, settings.chunking, settings.ingest, settings.chroma]
-    digest = hashlib.sha256("".join(s.model_dump_json() for s in shape).encode()).hexdigest()
+    keyed = source + "".join(s.model_dump_json() for s in shape)
+    digest = hashlib.sha256(keyed.encode()).hexdigest()
     return root / f"index-{digest[:10]}"
