@@ -62,6 +62,9 @@ def test_eval_runs_the_pipeline_and_writes_the_report(tmp_path: Path) -> None:
     )  # fmt: skip
     assert again.returncode == 1
     assert re.search(r"extractive +span_validity +100.0 % +100.0 % +\+0.0 pt", again.stdout)
+    # the baseline is cut down to seed-01 through its per_question.jsonl: like for like
+    assert re.search(r"extractive +accuracy +100.0 % +100.0 % +\+0.0 pt", again.stdout)
+    assert "mix question sets" not in again.stdout
     assert "accuracy = 1.0000 is below 1.0100" in again.stderr
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.eval.datasets import DEFAULT_PATHS, Benchmark, ours, public
-from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds
+from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds, same_questions
 from assistant.eval.machine import machine_facts
 from assistant.eval.questions import select
 from assistant.eval.report import delta_table, terminal_table, write_run
@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
         bench = _benchmark(args, labelled[0][1].corpus_dir, Path(scratch))
         rows = select(bench.rows, args.only, args.limit)
+        if baseline:
+            ids = {r.id for r in rows}
+            baseline = same_questions(baseline, args.compare, bench.name, ids)
         summaries, results = [], []
         articles = 0
         for label, settings in labelled:

@@ -14,7 +14,9 @@ from assistant.eval.results import (
     LOWER_IS_BETTER,
     METRICS,
     ConfigSummary,
+    QuestionResult,
     RunSummary,
+    aggregate,
 )
 
 
@@ -70,6 +72,31 @@ def load_summary(path: Path) -> RunSummary:
         return RunSummary.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as exc:
         raise EvalDataError(f"--compare: {path} is not a summary.json of this eval") from exc
+
+
+def same_questions(baseline: RunSummary, path: Path, dataset: str, ids: set[str]) -> RunSummary:
+    """The baseline re-aggregated over this run's question ids, so deltas compare like with
+    like; needs the baseline's ``per_question.jsonl`` beside ``path`` (else it is unchanged)."""
+    rows_file = path.parent / "per_question.jsonl"
+    if baseline.dataset != dataset or not rows_file.is_file():
+        return baseline
+    try:
+        rows = [
+            QuestionResult.model_validate_json(line)
+            for line in rows_file.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+    except ValidationError as exc:
+        raise EvalDataError(f"--compare: {rows_file} is not a per_question.jsonl") from exc
+    configs = []
+    for config in baseline.configs:
+        kept = [r for r in rows if r.config == config.label and r.id in ids]
+        if kept:
+            configs.append(aggregate(config.label, config.provider, config.model, kept))
+    if not configs:
+        return baseline
+    asked = {r.id for r in rows if r.id in ids}
+    return baseline.model_copy(update={"configs": configs, "questions": len(asked)})
 
 
 @dataclass(frozen=True)
