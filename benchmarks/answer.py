@@ -28,6 +28,7 @@ from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
 from benchmarks import servers
+from benchmarks.ingest import percentile
 from benchmarks.realtimeqa import DEFAULT_DATASET, write_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,11 +87,6 @@ def build_index(settings: Settings, dataset: Path, scratch: Path) -> IngestRepor
     return report
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def evaluate(settings: Settings, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Run every question through the chain of ``settings``; return the figures."""
     embedder = TimedEmbedder(build_embedder(settings.embedding))
@@ -123,8 +119,8 @@ def evaluate(settings: Settings, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "answer_contains_gold": figures["answered"] / max(1, figures["answerable"]),
         "abstain_rate_unanswerable": figures["abstained"] / max(1, figures["unanswerable"]),
         "citation_validity": figures["exact_citations"] / max(1, figures["citations"]),
-        "ttft_p50_s": percentile(ttft, 0.5), "ttft_p95_s": percentile(ttft, 0.95),
-        "total_p50_s": percentile(total, 0.5), "total_p95_s": percentile(total, 0.95),
+        "ttft_p50_s": percentile(ttft, 50), "ttft_p95_s": percentile(ttft, 95),
+        "total_p50_s": percentile(total, 50), "total_p95_s": percentile(total, 95),
         "share_outside_embedding_and_generation": sum(outside) / sum(total),
         "failures": failures,
     }  # fmt: skip

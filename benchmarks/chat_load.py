@@ -30,6 +30,7 @@ from typing import Any
 
 from assistant.index.store import ArticleStore
 from assistant.ui.render import CitationRef, digest
+from benchmarks.ingest import percentile
 from benchmarks.servers import free_port, running
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,11 +158,6 @@ def run_chats(url: str, data: Path, rows: list[dict[str, Any]], timeout: float) 
         return list(pool.map(one, rows))
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     rows = load_questions(args.chats)
     with (
@@ -191,7 +187,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "provider": args.provider,
         "failed": sum(1 for r in results if r.problems),
         "latency_p50_s": statistics.median(seconds),
-        "latency_p95_s": percentile(seconds, 0.95),
+        "latency_p95_s": percentile(seconds, 95),
         "wall_s": wall,
         "rss_idle_mib": idle,
         "rss_peak_mib": peak,

@@ -31,6 +31,7 @@ from typing import Any
 
 from assistant.config import Settings, load_settings
 from assistant.eval.machine import machine_facts
+from assistant.eval.metrics import percentile as eval_percentile
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import BATCH_CHUNKS, Index, Indexer, IngestReport, article_id
 from assistant.ingest.loaders import discover, load_file
@@ -236,10 +237,11 @@ def query_latencies_ms(retriever: HybridRetriever, queries: list[str]) -> list[f
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+    """The eval's percentile (0-100, linear interpolation), of a list that must not be empty."""
+    value = eval_percentile(values, pct)
+    if value is None:
+        raise ValueError("a percentile of no values")
+    return value
 
 
 # --- machine and output ----------------------------------------------------------------------
