@@ -28,7 +28,7 @@ from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
 from benchmarks import servers
-from benchmarks.ingest import percentile
+from benchmarks.common import percentile, provenance, write_report
 from benchmarks.realtimeqa import DEFAULT_DATASET, write_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -204,9 +204,7 @@ def main() -> None:
             else:
                 results[provider] = evaluate(_with_llm(base, llm), rows)
             _print(provider, results[provider])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"written to {args.out}")
+    write_report(args.out, results | provenance())
 
 
 def _with_llm(settings: Settings, llm: dict[str, Any]) -> Settings:

@@ -32,7 +32,6 @@ Printed as a table and written as JSON to ``--out``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -49,7 +48,7 @@ from assistant.answer.chain import AnswerChain, open_chain
 from assistant.answer.question import standalone
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
-from assistant.eval.machine import machine_facts, package_version
+from assistant.eval.machine import package_version
 from assistant.eval.questions import QuestionRow, load_questions, select
 from assistant.eval.report import fmt
 from assistant.eval.results import QuestionResult, aggregate
@@ -57,7 +56,7 @@ from assistant.eval.runner import TOP_K, _timed, build_index, resolve_gold
 from assistant.eval.scoring import Gold, score
 from assistant.eval.settings import ensure_local, index_dir, with_provider
 from assistant.types import Answer, Article, Hit
-from benchmarks.ingest import code_version, from_root, peak_rss_mb
+from benchmarks.common import code_version, from_root, peak_rss_mb, provenance, write_report
 from benchmarks.llamaindex_pipeline import (
     CHAT_TEMPLATE_RESERVE,
     NO_SOURCE,
@@ -357,19 +356,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     results["elapsed_s"] = time.perf_counter() - started
-    results["machine"] = machine_facts() | {
+    results |= provenance(load_before)
+    results["machine"] |= {
         "llama_index_vector_stores_chroma": package_version("llama-index-vector-stores-chroma"),
         "peak_rss_mb": peak_rss_mb(),
-        # Other work on the machine slows every figure; the load averages show whether there was any.
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
     }
-    results["code"] = code | {"commit_after": code_version()["commit"]}
+    results["code"] = code | {"commit_after": results["code"]["commit"]}
     print(table(results))
-    out = from_root(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"commit {results['code']['commit']}; {results['elapsed_s']:.0f} s; written to {out}")
+    write_report(args.out, results)
+    print(f"commit {results['code']['commit']}; {results['elapsed_s']:.0f} s")
     return 0
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from assistant.index.store import ArticleStore
 from assistant.ui.render import CitationRef, digest
-from benchmarks.ingest import percentile
+from benchmarks.common import percentile, provenance, write_report
 from benchmarks.servers import free_port, running
 
 REPO = Path(__file__).resolve().parent.parent
@@ -207,8 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"all done in {report['wall_s']:.2f} s; server RSS idle {report['rss_idle_mib']:.0f} MiB, "
         f"peak {report['rss_peak_mib']:.0f} MiB; {report['failed']} failed"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(args.out, report | provenance())
     return 1 if report["failed"] else 0
 
 

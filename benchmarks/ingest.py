@@ -16,12 +16,8 @@ The figures are printed as a table and written as JSON to ``--out``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -29,16 +25,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings, load_settings
-from assistant.eval.machine import machine_facts
-from assistant.eval.metrics import percentile as eval_percentile
+from assistant.config import Settings
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import BATCH_CHUNKS, Index, Indexer, IngestReport, article_id
 from assistant.ingest.loaders import discover, load_file
 from assistant.retrieve.hybrid import HybridRetriever
-from benchmarks.realtimeqa import articles, write_corpus
+from benchmarks.common import (
+    REPO_ROOT,
+    bench_settings,
+    from_root,
+    peak_rss_mb,
+    percentile,
+    provenance,
+    write_report,
+)
+from benchmarks.realtimeqa import benchmark_queries, write_corpus
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = Path("../shared/datasets/realtimeqa_2024jan_sample")
 DEFAULT_OUT = Path("benchmarks/results/ingest.json")
 SEED_ARTICLE = Path("corpus/us-israel-iran-talks.txt")
@@ -82,11 +84,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def from_root(path: Path) -> Path:
-    """``path`` as given when absolute, else relative to the repository root."""
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
 # --- setup -----------------------------------------------------------------------------------
 
 
@@ -101,15 +98,6 @@ def prepare_corpus(dataset: Path, corpus_dir: Path, limit: int | None) -> int:
         count = limit
     shutil.copy(REPO_ROOT / SEED_ARTICLE, corpus_dir / SEED_ARTICLE.name)
     return count
-
-
-def bench_settings(data_dir: Path, corpus_dir: Path) -> Settings:
-    """The effective settings, pointed at the scratch directories and an embedded Chroma."""
-    settings = load_settings()
-    chroma = settings.chroma.model_copy(update={"host": None})
-    return settings.model_copy(
-        update={"data_dir": data_dir, "corpus_dir": corpus_dir, "chroma": chroma}
-    )
 
 
 # --- ingest ----------------------------------------------------------------------------------
@@ -206,24 +194,6 @@ def raw_embedding_time(embedder: Embedder, batches: list[list[str]]) -> Elapsed:
 # --- retrieval -------------------------------------------------------------------------------
 
 
-def benchmark_queries(dataset: Path, count: int) -> list[str]:
-    """RealTimeQA's questions, then article titles, up to ``count`` distinct queries."""
-    queries: list[str] = []
-    for path in sorted(dataset.glob("*_qa.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                queries.append(str(json.loads(line)["question_sentence"]))
-    seen = set(queries)
-    for row in articles(dataset):
-        if len(queries) >= count:
-            break
-        title = str(row["title"]).strip()
-        if title and title not in seen:
-            seen.add(title)
-            queries.append(title)
-    return queries[:count]
-
-
 def query_latencies_ms(retriever: HybridRetriever, queries: list[str]) -> list[float]:
     """Milliseconds per ``search(q, k=5)``, after a few untimed warm-up queries."""
     for query in queries[:WARMUP_QUERIES]:
@@ -234,39 +204,6 @@ def query_latencies_ms(retriever: HybridRetriever, queries: list[str]) -> list[f
         retriever.search(query, k=TOP_K)
         out.append((time.perf_counter() - started) * 1000)
     return out
-
-
-def percentile(values: Sequence[float], pct: float) -> float:
-    """The eval's percentile (0-100, linear interpolation), of a list that must not be empty."""
-    value = eval_percentile(values, pct)
-    if value is None:
-        raise ValueError("a percentile of no values")
-    return value
-
-
-# --- machine and output ----------------------------------------------------------------------
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def code_version() -> dict[str, Any]:
-    """The commit measured and which pipeline files differed from it (read-only git)."""
-
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(
-                ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-            )
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-        return done.stdout.rstrip("\n")
-
-    changed = git("status", "--porcelain", "--", "assistant", "benchmarks").splitlines()
-    return {"commit": git("rev-parse", "HEAD") or None, "uncommitted": changed}
 
 
 def print_table(figures: dict[str, Any]) -> None:
@@ -352,7 +289,6 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             "limit": args.limit,
             "raw_sample": args.raw_sample,
         },
-        "machine": machine_facts(),
     }
 
 
@@ -361,15 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ingest-bench-", ignore_cleanup_errors=True) as tmp:
         results = run(args, Path(tmp))
-    # Other work on the machine slows every figure; the load averages show whether there was any.
-    results["machine"]["load_average_before"] = load_before
-    results["machine"]["load_average_after"] = os.getloadavg()
-    results["code"] = code_version()
     print_table(results["figures"])
-    out = from_root(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"written to {out}")
+    write_report(args.out, results | provenance(load_before))
     return 0
 
 

@@ -47,6 +47,24 @@ def articles(dataset: Path) -> list[dict[str, object]]:
     return out
 
 
+def benchmark_queries(dataset: Path, count: int) -> list[str]:
+    """RealTimeQA's questions, then article titles, up to ``count`` distinct queries."""
+    queries: list[str] = []
+    for path in sorted(dataset.glob("*_qa.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                queries.append(str(json.loads(line)["question_sentence"]))
+    seen = set(queries)
+    for row in articles(dataset):
+        if len(queries) >= count:
+            break
+        title = str(row["title"]).strip()
+        if title and title not in seen:
+            seen.add(title)
+            queries.append(title)
+    return queries[:count]
+
+
 def write_corpus(dataset: Path, target: Path) -> int:
     """Write the articles as ``target/realtimeqa.jsonl``; returns how many."""
     rows = articles(dataset)

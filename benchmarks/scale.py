@@ -31,20 +31,13 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
-from assistant.eval.machine import machine_facts
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import Index, Indexer
 from assistant.index.keyword import KeywordIndex
 from assistant.ingest.chunking import sentence_spans
 from assistant.retrieve.hybrid import Filters, HybridRetriever
-from benchmarks.ingest import (
-    bench_settings,
-    benchmark_queries,
-    code_version,
-    from_root,
-    percentile,
-)
-from benchmarks.realtimeqa import DEFAULT_DATASET, articles
+from benchmarks.common import bench_settings, from_root, percentile, provenance, write_report
+from benchmarks.realtimeqa import DEFAULT_DATASET, articles, benchmark_queries
 from benchmarks.servers import free_port, running
 
 DEFAULT_OUT = Path("benchmarks/results/scale.json")
@@ -258,11 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="scale-bench-", ignore_cleanup_errors=True) as tmp:
         results = run(args, Path(tmp))
     print_table(results)
-    report = {"results": results, "machine": machine_facts(), "code": code_version()}
-    out = from_root(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"written to {out}")
+    write_report(args.out, {"results": results} | provenance())
     return 0
 
 
