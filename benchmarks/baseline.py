@@ -51,7 +51,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.eval.machine import package_version
 from assistant.eval.questions import QuestionRow, load_questions, select
 from assistant.eval.report import fmt
-from assistant.eval.results import QuestionResult, aggregate
+from assistant.eval.results import TIME_METRICS, QuestionResult, aggregate
 from assistant.eval.runner import TOP_K, _timed, build_index, resolve_gold
 from assistant.eval.scoring import Gold, score
 from assistant.eval.settings import ensure_local, index_dir, with_provider
@@ -70,7 +70,7 @@ DEFAULT_OUT = Path("benchmarks/results/baseline.json")
 OURS, BASELINE = "ours", "llama-index"
 WARM_UP = QuestionRow(id="warm-up", question="What is the news?", answerable=False)
 TABLE = (
-    "latency_p50_s", "latency_p95_s", "ttft_p50_s", "accuracy", "citation_precision",
+    *TIME_METRICS, "accuracy", "citation_precision",
     "citation_recall", "faithfulness", "span_validity", "abstain_rate", "false_refusal_rate",
 )  # fmt: skip
 NOTES = [
@@ -227,7 +227,7 @@ def summarise(name: str, model: str, records: list[Record]) -> dict[str, Any]:
 def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float | None]:
     """Ours / baseline of the latency figures."""
     out: dict[str, float | None] = {}
-    for name in ("latency_p50_s", "latency_p95_s", "ttft_p50_s"):
+    for name in TIME_METRICS:
         mine, other = ours["metrics"][name], theirs["metrics"][name]
         out[name] = mine / other if mine is not None and other else None
     return out
