@@ -125,6 +125,11 @@ class AnswerSettings(_Section):
     evidence_sentences: int = Field(default=8, ge=1, le=40)
     support_threshold: float = Field(default=0.6, ge=0, le=1)
     abstain_threshold: float = Field(default=0.42, ge=0, le=1)
+    multipart_coverage: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Share of a long, several-part question's topical words the evidence as a "
+        "whole must hold (with every name and number of it) for the chain to answer",
+    )  # fmt: skip
     unsupported: Literal["drop", "mark"] = "drop"
     condense: Literal["concat", "model"] = Field(
         default="concat",

@@ -140,6 +140,26 @@ def test_unrelated_question_abstains_without_calling_the_model(chain_with) -> No
     assert model.calls == []
 
 
+MULTIPART = (
+    "Did the harbour of Port Vale reopen on Monday after costly repairs, while envoy Witkoff met "
+    "foreign minister {name} in Rome on Friday?"
+)
+
+
+def test_several_part_question_is_answered_from_evidence_as_a_whole(chain_with) -> None:
+    """No one sentence holds both parts; together the evidence does, so it answers."""
+    answer = chain_with(None).answer(MULTIPART.format(name="Araghchi"))
+    assert not answer.abstained and answer.citations
+
+
+def test_several_part_question_with_an_unknown_name_abstains(chain_with) -> None:
+    answer = chain_with(None).answer(MULTIPART.format(name="Lavrov"))
+    assert answer.abstained
+    # "costly" is in no article: a share of 1.0 asks for every word, so it abstains too
+    strict = chain_with(None, multipart_coverage=1.0).answer(MULTIPART.format(name="Araghchi"))
+    assert strict.abstained
+
+
 def test_streams_draft_text_before_the_checked_answer(chain_with) -> None:
     model = ScriptedModel(
         lambda p: structured(("Witkoff met Araghchi in Rome.", [evidence_number(p, ROME)]))

@@ -118,7 +118,9 @@ class AnswerChain:
             queries, hits, self.retriever.embedder, self.settings.evidence_sentences
         )
         clock.mark("rank")
-        if not covers(asked, evidence, self.settings.abstain_threshold):
+        if not covers(
+            asked, evidence, self.settings.abstain_threshold, self.settings.multipart_coverage
+        ):
             yield self._abstain(asked, query, clock)
             return
         drafts: list[_Draft] = []

@@ -7,11 +7,12 @@ chunks: short prompts for small models, and every citation is already an exact s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.verify import content_words, numbers
+from assistant.answer.verify import content_words, names, numbers
 from assistant.index.embedding import Embedder
 from assistant.types import Hit
 
@@ -122,24 +123,66 @@ def _topical_words(question: str) -> list[str]:
     ]  # fmt: skip
 
 
-def covers(question: str, evidence: list[Evidence], threshold: float) -> bool:
-    """Whether the best evidence can answer ``question`` at all; if not, the chain abstains.
+# A question with more topical words than this asks several things at once (MultiHop-RAG's
+# "Does X in outlet A ... while outlet B ...?"); no single sentence can hold all of them.
+MULTIPART_WORDS = 6
 
-    The best sentence must be relevant enough (``threshold``); with the sentence before it, it
-    must contain every number of the question and every topical word (same stem, or the same
-    first five letters: "Israeli" ~ "Israel"); and "how many/much/old" needs a number.
-    """
+
+def covers(question: str, evidence: list[Evidence], threshold: float, multipart: float) -> bool:
+    """Whether the evidence can answer ``question`` at all; if not, the chain abstains.
+
+    Either the best sentence answers it alone (``_best_covers``), or the question has several
+    parts and the evidence as a whole covers them (``_set_covers``)."""
+    return _best_covers(question, evidence, threshold) or _set_covers(
+        question, evidence, threshold, multipart
+    )
+
+
+def _best_covers(question: str, evidence: list[Evidence], threshold: float) -> bool:
+    """The best sentence is relevant enough (``threshold``); with the sentence before it, it
+    contains every number of the question and every topical word (same stem, or the same
+    first five letters: "Israeli" ~ "Israel"); and "how many/much/old" needs a number."""
     if not evidence or evidence[0].relevance < threshold:
         return False
     window = f"{evidence[0].context} {evidence[0].text}"
+    present = _finder(window)
+    return _has_numbers(question, window) and all(present(w) for w in _topical_words(question))
+
+
+def _set_covers(
+    question: str, evidence: list[Evidence], threshold: float, multipart: float
+) -> bool:
+    """For a question of more than ``MULTIPART_WORDS`` topical words: the best sentence is at
+    least half as relevant as ``threshold`` asks, and all the evidence shown, with each
+    article's title, outlet and date, holds every number and name of the question and at least
+    the share ``multipart`` of its topical words."""
+    topical = _topical_words(question)
+    if len(topical) <= MULTIPART_WORDS or not evidence or evidence[0].relevance < threshold / 2:
+        return False
+    window = " ".join(
+        f"{e.context} {e.text} {e.hit.title} {e.hit.source or ''} {e.hit.published or ''}"
+        for e in evidence
+    )
+    asked_names = names(question)
+    present = _finder(window)
+    found = [w for w in topical if present(w)]
+    if not _has_numbers(question, window) or asked_names & (set(topical) - set(found)):
+        return False
+    return len(found) / len(topical) >= multipart
+
+
+def _has_numbers(question: str, window: str) -> bool:
+    """Every number of the question is in ``window``; "how many/much/old" needs one at all."""
     if numbers(question) - numbers(window):
         return False
     wants = _QUANTITY.search(question)
-    if wants and not (re.search(r"\d", window) if wants.group(1) == "old" else numbers(window)):
-        return False
+    if wants and wants.group(1) == "old":
+        return re.search(r"\d", window) is not None
+    return not wants or bool(numbers(window))
+
+
+def _finder(window: str) -> Callable[[str], bool]:
+    """Whether a word is in ``window``: the same stem, or the same first five letters."""
     stems = content_words(window)
     words = {w.casefold() for w in _WORDS.findall(window)}
-    return all(
-        content_words(w) <= stems or any(x.startswith(w[:5]) for x in words)
-        for w in _topical_words(question)
-    )
+    return lambda w: content_words(w) <= stems or any(x.startswith(w[:5]) for x in words)
