@@ -45,6 +45,7 @@ TOP_K = 5
 QUERIES = 200
 WARMUP = 5
 ARTICLES_PER_FILE = 500
+VARIANT_SHARE = 0.75  # of an article's sentences a variant keeps
 CHUNKS_PER_ARTICLE = 11.6  # RealTimeQA's articles average this many chunks (9,575 / 828)
 
 
@@ -100,7 +101,7 @@ def variant(row: dict[str, Any], n: int) -> dict[str, Any]:
     sentences = [text[s:e] for s, e in sentence_spans(text)]
     rng = random.Random(f"{row['url']}#{n}")
     rng.shuffle(sentences)
-    kept = sentences[: max(1, round(len(sentences) * 0.75))]
+    kept = sentences[: max(1, round(len(sentences) * VARIANT_SHARE))]
     return {
         **row,
         "title": f"{row['title']} (variant {n})",
@@ -111,13 +112,14 @@ def variant(row: dict[str, Any], n: int) -> dict[str, Any]:
 
 def corpus_rows(base: list[dict[str, Any]], chunks: int) -> list[dict[str, Any]]:
     """About ``chunks`` chunks' worth of articles: a prefix of ``base``, or all of it plus
-    as many rounds of variants as it takes."""
-    wanted = max(1, round(chunks / CHUNKS_PER_ARTICLE))
-    rows = list(base[:wanted])
-    n = 1
-    while len(rows) < wanted:
-        rows += [variant(r, n) for r in base[: wanted - len(rows)]]
-        n += 1
+    as many rounds of variants as it takes (a variant keeps three quarters of the sentences,
+    so it counts for three quarters of an article's chunks)."""
+    originals = min(len(base), max(1, round(chunks / CHUNKS_PER_ARTICLE)))
+    rows = list(base[:originals])
+    missing = chunks - originals * CHUNKS_PER_ARTICLE
+    variants = max(0, round(missing / (CHUNKS_PER_ARTICLE * VARIANT_SHARE)))
+    for i in range(variants):
+        rows.append(variant(base[i % len(base)], 1 + i // len(base)))
     return rows
 
 
