@@ -27,6 +27,16 @@ def test_structured_output_and_cut_off_json() -> None:
     assert parse_structured("not json at all") == []
 
 
+def test_raw_control_characters_in_model_json_do_not_crash() -> None:
+    """A model served through llama.cpp wrote a raw newline inside a string (RGB, 2026-11-27)."""
+    whole = '{"sentences": [{"text": "In\nRome.", "citations": [1]}]}'
+    assert parse_structured(whole) == [("In Rome.", [1])]
+    cut = '{"sentences": [{"text": "In\nRome.", "citations": [1]}, {"text": "On\tFri'
+    assert parse_structured(cut) == [("In Rome.", [1])]
+    bad = '{"sentences": [{"text": "bad \\u12", "citations": [2]}, {"text": "Ok.", "citations": [1]}, {'
+    assert parse_structured(bad) == [("bad", [2]), ("Ok.", [1])]  # a broken escape is cut off
+
+
 def test_structured_stream_shows_only_text_fields() -> None:
     stream = StructuredStream()
     pieces = [

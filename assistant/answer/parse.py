@@ -55,7 +55,7 @@ def parse_marked(text: str) -> list[Claim]:
 def parse_structured(text: str) -> list[Claim]:
     """JSON per ``ANSWER_SCHEMA``; complete sentence objects are salvaged from cut-off output."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, strict=False)  # small models put raw newlines in strings
         items = data["sentences"] if isinstance(data, dict) else []
         claims = [
             (str(i["text"]).strip(), [int(n) for n in i.get("citations", []) if isinstance(n, int)])
@@ -64,10 +64,7 @@ def parse_structured(text: str) -> list[Claim]:
         ]
     except (json.JSONDecodeError, KeyError, TypeError):
         claims = [
-            (
-                json.loads(f'"{body}"').strip(),
-                [int(n) for n in ids.replace(" ", "").split(",") if n],
-            )
+            (_decode_partial(body).strip(), [int(n) for n in ids.replace(" ", "").split(",") if n])
             for body, ids in _SENTENCE_OBJECT.findall(text)
         ]
     # A model may still write [n] inside the text: honour those markers too.
@@ -110,7 +107,7 @@ def _decode_partial(raw: str) -> str:
     for cut in range(0, 7):
         candidate = raw[: len(raw) - cut] if cut else raw
         try:
-            return str(json.loads(f'"{candidate}"'))
+            return str(json.loads(f'"{candidate}"', strict=False))
         except json.JSONDecodeError:
             continue
     return ""
