@@ -31,6 +31,7 @@ def test_scale_benchmark_builds_and_times_embedded_and_server(tmp_path: Path) ->
     for row in (embedded, server):
         assert 0 < row["hybrid_p50_ms"] <= row["hybrid_p95_ms"]
         assert row["query_embedding_p50_ms"] > 0 and row["dense_p50_ms"] > 0
+    assert embedded["ingest_one_s"] > 0 and "ingest_one_s" not in server
     assert report["machine"]["cpu_count"] >= 1 and "commit" in report["code"]
 
 

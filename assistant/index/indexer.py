@@ -111,7 +111,7 @@ class Indexer:
             report.removed = self._prune(paths, seen, loaded.failed_files)
         todo, leftovers = self._plan(loaded.articles, report)
         report.chunks = self._write(todo, leftovers, progress)
-        KeywordIndex.open(self.index.bm25_dir, self.index.store)  # rebuilt only if stale
+        KeywordIndex.open(self.index.bm25_dir, self.index.store)  # adds only what changed
         report.seconds = time.perf_counter() - started
         return report
 

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _ARTICLE_COLUMNS = (
     "id, key, origin, title, source, url, author, published, text, content_hash, dup_of"
 )
+# Ids per ``IN (...)`` query, well under SQLite's bound-variable limit.
+_BATCH = 500
 
 
 class ArticleStore:
@@ -138,6 +140,33 @@ class ArticleStore:
             "WHERE a.state = 'ready' ORDER BY c.id"
         )
         yield from rows
+
+    def ready_spans(self) -> dict[str, tuple[int, int]]:
+        """``chunk_id -> (start, end)`` of every served chunk; id and span fix a chunk's text."""
+        rows = self._db.execute(
+            'SELECT c.id, c.start, c."end" FROM chunks c JOIN articles a ON a.id = c.article_id '
+            "WHERE a.state = 'ready' ORDER BY c.id"
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def chunk_texts(
+        self, chunk_ids: Iterable[str]
+    ) -> list[tuple[str, int, int, str | None, str | None, str]]:
+        """``(chunk_id, start, end, source, published, text)`` of served chunks, in the order
+        asked; ids that are not served are left out."""
+        ids = list(chunk_ids)
+        found: dict[str, tuple[str, int, int, str | None, str | None, str]] = {}
+        for first in range(0, len(ids), _BATCH):
+            part = ids[first : first + _BATCH]
+            rows = self._db.execute(
+                'SELECT c.id, c.start, c."end", a.source, a.published, '
+                'substr(a.text, c.start + 1, c."end" - c.start) '
+                "FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE a.state = 'ready' AND c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            found.update((r[0], r) for r in rows)
+        return [found[i] for i in ids if i in found]
 
     def chunk_rows(self, chunk_ids: Iterable[str]) -> dict[str, tuple[Chunk, Article]]:
         """Served chunks by id, each with its article."""

@@ -67,10 +67,12 @@ class HybridRetriever:
         self._keyword: KeywordIndex | None = None
 
     def keyword_index(self) -> KeywordIndex:
-        """The current BM25 index, reloaded whenever the store has changed."""
+        """The current BM25 index, brought up to date whenever the store has changed."""
         generation = self.index.store.generation()
         if self._keyword is None or self._keyword.generation != generation:
-            self._keyword = KeywordIndex.open(self.index.bm25_dir, self.index.store)
+            self._keyword = KeywordIndex.open(
+                self.index.bm25_dir, self.index.store, current=self._keyword
+            )
         return self._keyword
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
