@@ -1,5 +1,6 @@
 """The BM25 keyword index: bm25s's scores, kept in step with the store without re-tokenizing."""
 
+import shutil
 from pathlib import Path
 
 import bm25s
@@ -103,6 +104,20 @@ def test_incomplete_or_stale_saves_are_not_trusted(settings, embedder, index) ->
     ingest(settings, embedder, index)
     fresh = KeywordIndex.open(bm25_dir, index.store)
     assert fresh.query("bank rates", 5) and fresh.generation == index.store.generation()
+
+
+def test_a_save_in_an_older_format_is_replaced(settings, embedder, index) -> None:
+    write_article(settings.corpus_dir, "storm.md", "Storm", TEXTS[1], source="Herald")
+    ingest(settings, embedder, index)
+    folder = index.bm25_dir / str(index.store.generation())
+    shutil.rmtree(folder)
+    folder.mkdir()
+    (folder / keyword.MANIFEST).write_text('{"ids": []}')  # what bm25s-based versions wrote
+    assert KeywordIndex.load_latest(index.bm25_dir) is None
+    opened = KeywordIndex.open(index.bm25_dir, index.store)
+    assert opened.query("snow storm", 5)
+    reloaded = KeywordIndex.load_latest(index.bm25_dir)
+    assert reloaded is not None and reloaded.ids == opened.ids
 
 
 def test_filters_mask_out_other_outlets(settings, embedder, index) -> None:

@@ -86,8 +86,9 @@ class KeywordIndex:
     def save(self, directory: Path) -> None:
         """Write ``directory/<generation>`` through a temporary folder; drop older generations."""
         target = directory / str(self.generation)
-        if target.exists():
+        if (target / ARRAYS).exists() and (target / MANIFEST).exists():
             return  # another process saved this generation already
+        shutil.rmtree(target, ignore_errors=True)  # an earlier version's format
         scratch = directory / f".tmp-{os.getpid()}-{self.generation}"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
