@@ -38,6 +38,7 @@ def test_splicing_rows_gives_the_same_index_as_a_fresh_build() -> None:
     tokens = tokenize(TEXTS)
     spliced = Bm25.empty().added(tokens[:3]).kept(np.array([0, 2])).added(tokens[3:])
     fresh = Bm25.empty().added([tokens[0], tokens[2], tokens[3], tokens[4]])
+    assert len(spliced.vocab) == len(fresh.vocab)  # the removed document's words were shed
     for query in QUERIES:
         q = tokenize([query])[0]
         assert spliced.scores(q) == pytest.approx(fresh.scores(q), rel=1e-5), query
@@ -91,19 +92,34 @@ def test_a_rechunked_article_is_retokenized(settings, embedder, index) -> None:
     assert scores(after) == scores(KeywordIndex.build(index.store))
 
 
-def test_incomplete_or_stale_saves_are_not_trusted(settings, embedder, index) -> None:
+def test_unreadable_or_too_new_saves_are_not_trusted(settings, embedder, index) -> None:
     write_article(settings.corpus_dir, "storm.md", "Storm", TEXTS[1], source="Herald")
     ingest(settings, embedder, index)
     bm25_dir: Path = index.bm25_dir
-    saved = KeywordIndex.load_latest(bm25_dir)
-    assert saved is not None and saved.generation == index.store.generation()
-    (bm25_dir / str(saved.generation + 5)).mkdir()  # a save killed before its manifest
-    again = KeywordIndex.load_latest(bm25_dir)
-    assert again is not None and again.generation == saved.generation
+    generation = index.store.generation()
+    corrupt = bm25_dir / str(generation + 5)
+    corrupt.mkdir()
+    (corrupt / keyword.ARRAYS).write_bytes(b"")  # truncated by a disk fault
+    (corrupt / keyword.MANIFEST).write_text("{")
+    loaded = KeywordIndex.load_latest(bm25_dir, generation + 10)
+    assert loaded is not None and loaded.generation == generation
+    # a save newer than the store is left from an earlier store in the same folder
+    assert KeywordIndex.load_latest(bm25_dir, generation - 1) is None
     write_article(settings.corpus_dir, "bank.md", "Bank", TEXTS[0], source="Wire A")
     ingest(settings, embedder, index)
     fresh = KeywordIndex.open(bm25_dir, index.store)
     assert fresh.query("bank rates", 5) and fresh.generation == index.store.generation()
+
+
+def test_removing_every_article_empties_the_index(settings, embedder, index) -> None:
+    write_article(settings.corpus_dir, "storm.md", "Storm", TEXTS[1], source="Herald")
+    ingest(settings, embedder, index)
+    (settings.corpus_dir / "storm.md").unlink()
+    ingest(settings, embedder, index, prune=True)
+    emptied = KeywordIndex.open(index.bm25_dir, index.store)
+    assert emptied.ids == [] and emptied.query("snow storm", 5) == []
+    saved = KeywordIndex.load_latest(index.bm25_dir, index.store.generation())
+    assert saved is not None and saved.ids == [] and saved.bm25.size == 0
 
 
 def test_a_save_in_an_older_format_is_replaced(settings, embedder, index) -> None:
@@ -113,10 +129,10 @@ def test_a_save_in_an_older_format_is_replaced(settings, embedder, index) -> Non
     shutil.rmtree(folder)
     folder.mkdir()
     (folder / keyword.MANIFEST).write_text('{"ids": []}')  # what bm25s-based versions wrote
-    assert KeywordIndex.load_latest(index.bm25_dir) is None
+    assert KeywordIndex.load_latest(index.bm25_dir, index.store.generation()) is None
     opened = KeywordIndex.open(index.bm25_dir, index.store)
     assert opened.query("snow storm", 5)
-    reloaded = KeywordIndex.load_latest(index.bm25_dir)
+    reloaded = KeywordIndex.load_latest(index.bm25_dir, index.store.generation())
     assert reloaded is not None and reloaded.ids == opened.ids
 
 
@@ -130,3 +146,16 @@ def test_filters_mask_out_other_outlets(settings, embedder, index) -> None:
     assert len(both) == 2 and len(only_b) == 1
     assert only_b[0][0] in {cid for cid, _ in both}
     assert ix.query("bank rates", 10, ix.mask(["Nobody"], None, None)) == []
+
+
+def test_date_range_masks_undated_and_out_of_range_chunks(settings, embedder, index) -> None:
+    write_article(settings.corpus_dir, "a.md", "A", TEXTS[0], published="2024-01-10")
+    write_article(settings.corpus_dir, "b.md", "B", TEXTS[2], published="2024-03-01")
+    write_article(settings.corpus_dir, "c.md", "C", TEXTS[2] + " Undated.")
+    ingest(settings, embedder, index)
+    ix = KeywordIndex.open(index.bm25_dir, index.store)
+    day = {a.meta.title: a.id for a in index.store.articles()}
+    in_january = ix.query("bank rates", 10, ix.mask(None, 20240101, 20240131))
+    assert [cid.rsplit("-", 2)[0] for cid, _ in in_january] == [day["A"]]
+    from_february = ix.query("bank rates", 10, ix.mask(None, 20240201, None))
+    assert [cid.rsplit("-", 2)[0] for cid, _ in from_february] == [day["B"]]

@@ -9,6 +9,7 @@ removing documents splices rows, and only new text is tokenized. Scores are bm25
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,8 @@ from scipy import sparse
 
 K1 = 1.5
 B = 0.75
+# Terms of removed documents stay as empty columns; past this share they are dropped.
+MAX_EMPTY_TERMS = 0.3
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
@@ -34,7 +37,7 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return tokens
 
 
-@dataclass
+@dataclass(eq=False)
 class Bm25:
     """Term counts (documents × terms, column-major so a term's postings are contiguous)."""
 
@@ -45,11 +48,13 @@ class Bm25:
 
     def __post_init__(self) -> None:
         # k1 * (1 - b + b * |d| / avgdl): per document, shared by every query term.
-        average = float(self.lengths.mean()) if len(self.lengths) else 1.0
+        average = float(self.lengths.mean()) if len(self.lengths) else 0.0
+        average = average or 1.0  # documents of no tokens match nothing anyway
         self._norm = (K1 * (1 - B + B * self.lengths / average)).astype(np.float32)
 
     @classmethod
     def empty(cls) -> Bm25:
+        """No documents, no terms."""
         return cls({}, sparse.csc_matrix((0, 0), dtype=np.float32), np.zeros(0, np.float32))
 
     @property
@@ -85,7 +90,17 @@ class Bm25:
 
     def kept(self, rows: np.ndarray) -> Bm25:
         """A copy holding only the documents at ``rows`` (in that order)."""
-        return Bm25(self.vocab, self.counts[rows], self.lengths[rows])
+        kept = Bm25(self.vocab, self.counts[rows], self.lengths[rows])
+        used = np.diff(kept.counts.indptr) > 0
+        if used.size and 1 - used.mean() > MAX_EMPTY_TERMS:
+            return kept._compacted(used)
+        return kept
+
+    def _compacted(self, used: np.ndarray) -> Bm25:
+        """Without the terms that no document holds any more (a rolling corpus sheds words)."""
+        terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        vocab = {t: i for i, t in enumerate(t for t, u in zip(terms, used, strict=True) if u)}
+        return Bm25(vocab, self.counts[:, np.flatnonzero(used)], self.lengths)
 
     def scores(self, query: Sequence[str]) -> np.ndarray:
         """BM25 score of every document; a repeated query term counts each time, as in bm25s."""
@@ -96,11 +111,11 @@ class Bm25:
             term = self.vocab.get(token)
             if term is None:
                 continue
-            lo, hi = indptr[term], indptr[term + 1]
+            lo, hi = int(indptr[term]), int(indptr[term + 1])
             df = hi - lo
             if df == 0:
                 continue
-            idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
             docs, tf = indices[lo:hi], data[lo:hi]
             out[docs] += idf * tf / (self._norm[docs] + tf)
         return out

@@ -2,8 +2,9 @@
 
 Each saved index is tagged with the store's generation. Opening it compares the chunks it holds
 (id and span, which fix the text) with the chunks the store serves, and only tokenizes what is
-new: one upload into a large corpus costs that upload, not a rebuild. A half-written save is
-never read (the manifest is written last, and a folder appears by an atomic rename).
+new: one upload into a large corpus costs that upload, not a rebuild. Saves are written to a
+scratch folder, flushed to disk and renamed into place, so a reader never sees half of one;
+an unreadable or too-new save is skipped, and the index is rebuilt from the store if need be.
 """
 
 from __future__ import annotations
@@ -11,25 +12,33 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
+import time
+import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 from scipy import sparse
 
 from assistant.index.bm25 import Bm25, tokenize
-from assistant.index.store import ArticleStore
+from assistant.index.store import ArticleStore, ChunkText
 from assistant.index.vectors import published_number
 
 MANIFEST = "manifest.json"
 ARRAYS = "counts.npz"
+TOKENIZE_BATCH = 10_000  # chunks tokenized at a time: bounds memory on a first build
+SCRATCH_MAX_AGE_S = 3600  # leftovers of a killed save older than this are removed
+_UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
-@dataclass
+@dataclass(eq=False)
 class KeywordIndex:
-    """BM25 over served chunks plus, per chunk, its id, span, outlet and date for filtering."""
+    """BM25 over served chunks plus, per chunk, its id, span, outlet and date for filtering.
+    Treated as immutable: every change makes a new index."""
 
     generation: int
     ids: list[str]
@@ -40,25 +49,51 @@ class KeywordIndex:
 
     @classmethod
     def empty(cls) -> KeywordIndex:
+        """No chunks; older than any store generation."""
         return cls(-1, [], [], [], [], Bm25.empty())
 
     @classmethod
     def build(cls, store: ArticleStore) -> KeywordIndex:
         """Index every served chunk of ``store``."""
-        return cls.empty().synced(store)
+        return cls.empty().synced(store)[0]
 
-    def synced(self, store: ArticleStore) -> KeywordIndex:
-        """This index brought in line with ``store``: gone chunks dropped, new ones added."""
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        store: ArticleStore,
+        current: KeywordIndex | None = None,
+        persist: bool = True,
+    ) -> KeywordIndex:
+        """The up-to-date index, from ``current`` or the newest usable save; with ``persist``,
+        saved when its chunks changed (searches pass False: the ingest that changed the store
+        saves, so readers never write)."""
         generation = store.generation()
+        base = current or cls.load_latest(directory, generation) or cls.empty()
+        if base.generation == generation:
+            return base
+        updated, changed = base.synced(store)
+        if persist and changed:
+            updated.save(directory)
+        return updated
+
+    def synced(self, store: ArticleStore) -> tuple[KeywordIndex, bool]:
+        """This index brought in line with ``store`` (gone chunks dropped, new ones added),
+        and whether that changed any chunk."""
+        generation = store.generation()  # read first: the data below is at least this new
         served = store.ready_spans()
         pairs = enumerate(zip(self.ids, self.spans, strict=True))
         keep = [i for i, (cid, span) in pairs if served.get(cid) == span]
-        base = self._subset(keep)
-        held = set(base.ids)
-        rows = store.chunk_texts(cid for cid in served if cid not in held)
-        return base._plus(generation, rows)
+        held = {self.ids[i] for i in keep}
+        new = [cid for cid in served if cid not in held]
+        updated = self._subset(keep)
+        for first in range(0, len(new), TOKENIZE_BATCH):
+            updated = updated._plus(store.chunk_texts(new[first : first + TOKENIZE_BATCH]))
+        changed = bool(new) or len(keep) < len(self.ids)
+        return replace(updated, generation=generation), changed
 
     def _subset(self, keep: Sequence[int]) -> KeywordIndex:
+        """Only the chunks at positions ``keep``."""
         if len(keep) == len(self.ids):
             return self
         return KeywordIndex(
@@ -70,63 +105,71 @@ class KeywordIndex:
             self.bm25.kept(np.array(keep, np.int64)),
         )
 
-    def _plus(
-        self, generation: int, rows: Sequence[tuple[str, int, int, str | None, str | None, str]]
-    ) -> KeywordIndex:
-        bm25 = self.bm25.added(tokenize([r[5] for r in rows])) if rows else self.bm25
+    def _plus(self, rows: Sequence[ChunkText]) -> KeywordIndex:
+        """These chunks appended, their text tokenized."""
+        if not rows:
+            return self
         return KeywordIndex(
-            generation,
-            self.ids + [r[0] for r in rows],
-            self.spans + [(r[1], r[2]) for r in rows],
-            self.sources + [r[3].casefold() if r[3] else None for r in rows],
-            self.published + [published_number(r[4]) for r in rows],
-            bm25,
+            self.generation,
+            self.ids + [r.id for r in rows],
+            self.spans + [(r.start, r.end) for r in rows],
+            self.sources + [r.source.casefold() if r.source else None for r in rows],
+            self.published + [published_number(r.published) for r in rows],
+            self.bm25.added(tokenize([r.text for r in rows])),
         )
 
+    # --- files -----------------------------------------------------------------------------
+
     def save(self, directory: Path) -> None:
-        """Write ``directory/<generation>`` through a temporary folder; drop older generations."""
+        """Write ``directory/<generation>`` (unless a complete one exists); drop older saves."""
+        directory.mkdir(parents=True, exist_ok=True)
         target = directory / str(self.generation)
-        if (target / ARRAYS).exists() and (target / MANIFEST).exists():
-            return  # another process saved this generation already
-        shutil.rmtree(target, ignore_errors=True)  # an earlier version's format
-        scratch = directory / f".tmp-{os.getpid()}-{self.generation}"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
+        if not _complete(target):
+            scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=directory))
+            try:
+                self._write(scratch)
+                _publish(scratch, target)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        _prune(directory, self.generation)
+
+    def _write(self, folder: Path) -> None:
         counts = self.bm25.counts
-        np.savez(
-            scratch / ARRAYS,
-            data=counts.data,
-            indices=counts.indices,
-            indptr=counts.indptr,
-            shape=np.array(counts.shape),
-            lengths=self.bm25.lengths,
-        )
+        with (folder / ARRAYS).open("wb") as fh:
+            np.savez(
+                fh,
+                data=counts.data,
+                indices=counts.indices,
+                indptr=counts.indptr,
+                shape=np.array(counts.shape),
+                lengths=self.bm25.lengths,
+            )
+            _flush(fh)
         manifest = {
             "generation": self.generation,
             "ids": self.ids,
             "spans": self.spans,
             "sources": self.sources,
             "published": self.published,
-            "vocab": list(self.bm25.vocab),
+            "vocab": sorted(self.bm25.vocab, key=self.bm25.vocab.__getitem__),
         }
-        (scratch / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-        try:
-            scratch.rename(target)
-        except OSError:  # lost a race with another process saving the same generation
-            shutil.rmtree(scratch, ignore_errors=True)
-        for old in directory.iterdir():
-            if old.name.isdigit() and int(old.name) < self.generation:
-                shutil.rmtree(old, ignore_errors=True)
+        with (folder / MANIFEST).open("w", encoding="utf-8") as fh:
+            json.dump(manifest, fh)
+            _flush(fh)
 
     @classmethod
-    def load_latest(cls, directory: Path) -> KeywordIndex | None:
-        """The newest complete saved index, or None when there is none."""
-        saved = sorted((int(p.name) for p in directory.glob("*") if p.name.isdigit()), reverse=True)
-        for generation in saved:
-            try:
-                return cls._load(directory / str(generation))
-            except (OSError, ValueError, KeyError):
-                continue  # incomplete, or removed by a newer save while we read it
+    def load_latest(cls, directory: Path, newest: int) -> KeywordIndex | None:
+        """The newest readable save no newer than store generation ``newest`` (a newer one is
+        left from an earlier store), or None."""
+        for _ in range(2):  # a concurrent save may remove what we listed: list once more
+            found = sorted(
+                (int(p.name) for p in directory.glob("*") if p.name.isdigit()), reverse=True
+            )
+            for generation in (g for g in found if g <= newest):
+                try:
+                    return cls._load(directory / str(generation))
+                except _UNREADABLE:
+                    continue
         return None
 
     @classmethod
@@ -142,23 +185,13 @@ class KeywordIndex:
         return cls(
             manifest["generation"],
             manifest["ids"],
-            [tuple(s) for s in manifest["spans"]],
+            [(s[0], s[1]) for s in manifest["spans"]],
             manifest["sources"],
             manifest["published"],
             Bm25(vocab, counts, lengths),
         )
 
-    @classmethod
-    def open(
-        cls, directory: Path, store: ArticleStore, current: KeywordIndex | None = None
-    ) -> KeywordIndex:
-        """The up-to-date index, starting from ``current`` or the newest save; saved when changed."""
-        base = current or cls.load_latest(directory) or cls.empty()
-        if base.generation == store.generation():
-            return base
-        updated = base.synced(store)
-        updated.save(directory)
-        return updated
+    # --- search ----------------------------------------------------------------------------
 
     @cached_property
     def _filter_columns(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -197,3 +230,44 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / ARRAYS).exists() and (folder / MANIFEST).exists()
+
+
+def _flush(fh: IO[Any]) -> None:
+    """To disk before the rename publishes it: a power cut must not leave a truncated save."""
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _publish(scratch: Path, target: Path) -> None:
+    """Rename ``scratch`` to ``target``; a ``target`` in the older (bm25s) format is moved
+    aside first, one saved meanwhile by another process is kept."""
+    for _ in range(2):
+        try:
+            scratch.rename(target)
+            return
+        except OSError:
+            if _complete(target):
+                return
+            aside = target.with_name(f".old-{os.getpid()}-{target.name}")
+            try:
+                target.rename(aside)
+            except OSError:
+                continue  # someone else moved it: try again
+            shutil.rmtree(aside, ignore_errors=True)
+
+
+def _prune(directory: Path, generation: int) -> None:
+    """Remove saves older than ``generation`` and scratch folders a killed save left behind."""
+    stale_before = time.time() - SCRATCH_MAX_AGE_S
+    for folder in directory.iterdir():
+        older = folder.name.isdigit() and int(folder.name) < generation
+        leftover = folder.name.startswith((".tmp-", ".old-"))
+        try:
+            if older or (leftover and folder.stat().st_mtime < stale_before):
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue  # removed by another process meanwhile

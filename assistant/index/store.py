@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from assistant.errors import StoreError
 from assistant.types import Article, ArticleMeta, Chunk
@@ -49,6 +50,17 @@ _ARTICLE_COLUMNS = (
 )
 # Ids per ``IN (...)`` query, well under SQLite's bound-variable limit.
 _BATCH = 500
+
+
+class ChunkText(NamedTuple):
+    """A served chunk's text with what keyword search filters on."""
+
+    id: str
+    start: int
+    end: int
+    source: str | None
+    published: str | None
+    text: str
 
 
 class ArticleStore:
@@ -149,13 +161,10 @@ class ArticleStore:
         )
         return {r[0]: (r[1], r[2]) for r in rows}
 
-    def chunk_texts(
-        self, chunk_ids: Iterable[str]
-    ) -> list[tuple[str, int, int, str | None, str | None, str]]:
-        """``(chunk_id, start, end, source, published, text)`` of served chunks, in the order
-        asked; ids that are not served are left out."""
+    def chunk_texts(self, chunk_ids: Iterable[str]) -> list[ChunkText]:
+        """Served chunks' text and filter fields, in the order asked; ids not served are left out."""
         ids = list(chunk_ids)
-        found: dict[str, tuple[str, int, int, str | None, str | None, str]] = {}
+        found: dict[str, ChunkText] = {}
         for first in range(0, len(ids), _BATCH):
             part = ids[first : first + _BATCH]
             rows = self._db.execute(
@@ -165,7 +174,7 @@ class ArticleStore:
                 f"WHERE a.state = 'ready' AND c.id IN ({','.join('?' * len(part))})",
                 part,
             )
-            found.update((r[0], r) for r in rows)
+            found.update((r[0], ChunkText(*r)) for r in rows)
         return [found[i] for i in ids if i in found]
 
     def chunk_rows(self, chunk_ids: Iterable[str]) -> dict[str, tuple[Chunk, Article]]:

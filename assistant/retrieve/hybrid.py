@@ -70,8 +70,9 @@ class HybridRetriever:
         """The current BM25 index, brought up to date whenever the store has changed."""
         generation = self.index.store.generation()
         if self._keyword is None or self._keyword.generation != generation:
+            # persist=False: the ingest that changed the store saves; searches only read
             self._keyword = KeywordIndex.open(
-                self.index.bm25_dir, self.index.store, current=self._keyword
+                self.index.bm25_dir, self.index.store, current=self._keyword, persist=False
             )
         return self._keyword
 
