@@ -65,6 +65,7 @@ def headline(name: str) -> dict[str, Any]:
             return {
                 f"{r['chunks']} chunks {r['chroma']}": f"p50 {r['hybrid_p50_ms']} ms, "
                 f"p95 {r['hybrid_p95_ms']} ms"
+                + (f", one more article {r['ingest_one_s']} s" if "ingest_one_s" in r else "")
                 for r in data["results"]
             }
         case "chat_load":
