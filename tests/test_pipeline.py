@@ -73,6 +73,21 @@ def test_store_and_index_agree_and_reingest_does_no_work(settings, embedder, ind
     assert first.chunks == len(index.store.chunk_ids())
     second = ingest(settings, embedder, index)
     assert (second.added, second.updated, second.unchanged, second.chunks) == (0, 0, 4, 0)
+    assert second.repaired == 0
+
+
+def test_reconcile_repairs_vectors_lost_or_left_behind(settings, embedder, index) -> None:
+    fill_corpus(settings.corpus_dir)
+    ingest(settings, embedder, index)
+    lost = sorted(index.store.chunk_ids("ready"))[0]
+    index.vectors.delete([lost])  # a removal killed between Chroma and the store
+    report = ingest(settings, embedder, index)
+    assert report.repaired == 1 and report.chunks > 0
+    assert index.vectors.ids() == index.store.chunk_ids("ready")
+    vector = embedder.get_text_embedding("left behind")
+    index.vectors.collection.upsert(ids=["gone-0000-0"], embeddings=[vector])  # an orphan
+    assert ingest(settings, embedder, index).repaired == 1
+    assert index.vectors.ids() == index.store.chunk_ids("ready")
 
 
 def test_changed_article_is_replaced_and_prune_removes(settings, embedder, index) -> None:

@@ -154,7 +154,7 @@ class KeywordIndex:
             "vocab": sorted(self.bm25.vocab, key=self.bm25.vocab.__getitem__),
         }
         with (folder / MANIFEST).open("w", encoding="utf-8") as fh:
-            json.dump(manifest, fh)
+            fh.write(json.dumps(manifest))  # dumps uses the C encoder; dump(fh) does not
             _flush(fh)
 
     @classmethod

@@ -101,6 +101,15 @@ class ArticleStore:
         rows = self._db.execute("SELECT id, content_hash, state FROM articles")
         return {r[0]: (r[1], r[2]) for r in rows}
 
+    def counts(self) -> tuple[int, int]:
+        """``(pending articles, chunks of ready articles)``: what ``reconcile`` checks first."""
+        row = self._db.execute(
+            "SELECT (SELECT count(*) FROM articles WHERE state = 'pending'), "
+            "(SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id "
+            "WHERE a.state = 'ready')"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
     def origins(self) -> dict[str, str]:
         """``{article_id: origin file}`` for every stored article."""
         return dict(self._db.execute("SELECT id, origin FROM articles").fetchall())
