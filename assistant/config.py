@@ -72,6 +72,12 @@ class IngestSettings(_Section):
 
     max_file_mb: float = Field(default=20.0, gt=0)
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    max_front_matter_chars: int = Field(
+        default=65536, ge=256, description="Longest YAML front matter read from a text file"
+    )
+    max_field_chars: int = Field(
+        default=2000, ge=64, description="Longest title, outlet, url, author or date accepted"
+    )
 
 
 class RetrievalSettings(_Section):

@@ -162,8 +162,13 @@ class Indexer:
         result = LoadResult(problems=problems)
         limit = int(self.settings.ingest.max_file_mb * 1_000_000)
         first_origin: dict[str, str] = {}
+        uploads = (self.settings.corpus_dir / self.settings.ui.upload_dir).resolve()
         for path in files:
-            part = load_file(path, self._origin(path), limit)
+            # An upload is keyed by its file, never by the url it claims (see loaders).
+            own_key = path.resolve().is_relative_to(uploads)
+            part = load_file(
+                path, self._origin(path), limit, self.settings.ingest, key_by_url=not own_key
+            )
             for article in part.articles:
                 if article.key in first_origin:
                     result.problems.append(

@@ -22,12 +22,15 @@ def normalise_date(value: object) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC).isoformat()
+        try:
+            return dt.datetime.fromtimestamp(value, tz=dt.UTC).isoformat()
+        except (OverflowError, OSError, ValueError) as exc:  # 1e20, -1e15, nan
+            raise ValueError(f"cannot read the timestamp {value!r} as a date") from exc
     text = str(value).strip()
     try:
         parsed = dateparser.parse(text)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"cannot read {text!r} as a date") from exc
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ValueError(f"cannot read {text[:80]!r} as a date") from exc
     if _HAS_TIME.search(text):
         return parsed.isoformat()
     return parsed.date().isoformat()

@@ -1,7 +1,8 @@
 """Read article files (.txt/.md with front matter, .html, .json/.jsonl) into ``LoadedArticle``s.
 
-Every problem is reported with its file (and line) and skipped, so one bad file never stops
-an ingest. The text kept is exactly what later offsets refer to.
+Loading is total: every failure while reading one file (bad YAML or JSON, dates, encodings,
+nesting, sizes, YAML aliases) becomes an ``InputFileError`` for that file, so one hostile file
+never stops an ingest. The text kept is exactly what later offsets refer to.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from assistant.config import IngestSettings
 from assistant.errors import InputFileError
 from assistant.ingest.dates import normalise_date
 from assistant.types import ArticleMeta, LoadedArticle
@@ -80,18 +82,62 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[InputFileError]]:
     return files, problems
 
 
-def load_file(path: Path, origin: str, max_bytes: int) -> LoadResult:
-    """Read one file; problems are collected in the result, never raised."""
+# What a parser may raise on hostile input (beyond its own error types): Python's limits on
+# nesting and integer digits, out-of-range dates, unreadable files. Caught per file.
+_PARSE_FAILURES = (
+    ValueError,
+    TypeError,
+    LookupError,
+    ArithmeticError,
+    RecursionError,
+    OSError,
+    yaml.YAMLError,
+)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How one file is read: its limits, and whether its articles are keyed by their url."""
+
+    origin: str
+    limits: IngestSettings
+    key_by_url: bool
+
+
+def load_file(
+    path: Path,
+    origin: str,
+    max_bytes: int,
+    limits: IngestSettings | None = None,
+    key_by_url: bool = True,
+) -> LoadResult:
+    """Read one file; problems are collected in the result, never raised.
+
+    ``key_by_url=False`` keys articles by file and record whatever url they carry: uploads use
+    it, so an uploaded file can never take over the identity of an article read elsewhere."""
     result = LoadResult()
+    reading = _Reading(origin, limits or IngestSettings(), key_by_url)
     try:
-        for article in _load(path, origin, max_bytes, result):
+        for article in _load(path, reading, max_bytes, result):
             result.articles.append(article)
     except InputFileError as exc:
         result.problems.append(exc)
         result.failed_files.add(origin)
+    except RecursionError:
+        result.problems.append(InputFileError(origin, "nested too deeply to read; flatten it"))
+        result.failed_files.add(origin)
+    except _PARSE_FAILURES as exc:
+        result.problems.append(InputFileError(origin, f"cannot read this file: {_brief(exc)}"))
+        result.failed_files.add(origin)
     if any(p.path == origin for p in result.problems):
         result.failed_files.add(origin)
     return result
+
+
+def _brief(exc: BaseException) -> str:
+    """An exception as a short line: hostile input can make its message huge."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}{'…' if len(text) > 200 else ''}"
 
 
 def _unsupported(path: Path) -> str:
@@ -99,32 +145,40 @@ def _unsupported(path: Path) -> str:
     return f"unsupported file type {path.suffix or '(none)'!r}; use one of {kinds}"
 
 
-def _load(path: Path, origin: str, max_bytes: int, result: LoadResult) -> Iterator[LoadedArticle]:
-    suffix = path.suffix.lower()
+def _load(
+    path: Path, reading: _Reading, max_bytes: int, result: LoadResult
+) -> Iterator[LoadedArticle]:
+    suffix, origin = path.suffix.lower(), reading.origin
     raw = _read_bytes(path, origin, max_bytes)
     if suffix in HTML_SUFFIXES:
-        yield _from_html(raw, origin)
+        yield _from_html(raw, reading)
         return
     text = _decode(raw, origin)
     if suffix in TEXT_SUFFIXES:
-        yield _from_text(text, origin, path.stem)
+        yield _from_text(text, reading, path.stem)
     elif suffix == ".jsonl":
-        yield from _from_jsonl(text, origin, result)
+        yield from _from_jsonl(text, reading, result)
     elif suffix == ".json":
-        yield from _from_json(text, origin, result)
+        yield from _from_json(text, reading, result)
     else:
         raise InputFileError(origin, _unsupported(path))
 
 
 def _read_bytes(path: Path, origin: str, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputFileError(
-            origin,
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
-            "(raise ingest.max_file_mb to accept it)",
-        )
-    raw = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputFileError(
+                origin,
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+                "(raise ingest.max_file_mb to accept it)",
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)  # the file may have grown since stat()
+    except OSError as exc:
+        raise InputFileError(origin, f"cannot read the file: {exc.strerror or exc}") from exc
+    if len(raw) > max_bytes:
+        raise InputFileError(origin, "file grew past the ingest.max_file_mb limit while read")
     if not raw.strip():
         raise InputFileError(origin, "file is empty")
     if b"\x00" in raw[:8192]:
@@ -143,8 +197,10 @@ def _decode(raw: bytes, origin: str) -> str:
 
 
 def _meta(
-    fields: dict[str, Any], origin: str, fallback_title: str, line: int | None = None
+    fields: dict[Any, Any], reading: _Reading, fallback_title: str, line: int | None = None
 ) -> ArticleMeta:
+    origin, most = reading.origin, reading.limits.max_field_chars
+
     def pick(name: str) -> Any:
         for alias in ALIASES[name]:
             value = fields.get(alias)
@@ -152,57 +208,119 @@ def _meta(
                 return value
         return None
 
-    author = pick("author")
-    if isinstance(author, list):
-        author = ", ".join(str(a) for a in author if a)
+    def text_of(name: str, value: Any) -> str | None:
+        if name == "author" and isinstance(value, list):
+            value = ", ".join(str(a) for a in value if a)
+        value = str(value).strip() if value else ""
+        if len(value) > most:
+            raise InputFileError(
+                origin,
+                f"'{name}' is {len(value)} characters, over the limit of {most} "
+                "(ingest.max_field_chars)",
+                line,
+            )
+        return value or None
+
+    raw_date = pick("published")
+    date_text = text_of("published", raw_date) if not isinstance(raw_date, int | float) else None
     try:
-        published = normalise_date(pick("published"))
+        published = normalise_date(raw_date if date_text is None else date_text)
     except ValueError as exc:
         raise InputFileError(origin, f"{exc}; use ISO 8601 such as 2025-05-27", line) from exc
-    source = pick("source")
     return ArticleMeta(
-        title=str(pick("title") or fallback_title).strip(),
-        source=str(source).strip() if source else None,
-        url=str(pick("url")).strip() if pick("url") else None,
-        author=str(author).strip() if author else None,
+        title=text_of("title", pick("title")) or fallback_title.strip()[:most],
+        source=text_of("source", pick("source")),
+        url=text_of("url", pick("url")),
+        author=text_of("author", pick("author")),
         published=published,
     )
 
 
-def _article(meta: ArticleMeta, text: str, origin: str, suffix: str = "") -> LoadedArticle:
+def _article(meta: ArticleMeta, text: str, reading: _Reading, suffix: str = "") -> LoadedArticle:
+    origin = reading.origin
     body = text.strip()
     if not body:
         raise InputFileError(origin, "article has no text")
-    key = meta.url or origin + suffix
+    key = (meta.url if reading.key_by_url else None) or origin + suffix
+    for part in (body, key, *(v for v in meta.model_dump().values() if v)):
+        try:
+            str(part).encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate from a JSON "\ud800" escape
+            raise InputFileError(
+                origin, "text holds an unpaired surrogate (a broken \\u escape); fix it"
+            ) from exc
     return LoadedArticle(key=key, origin=origin, meta=meta, text=body)
 
 
-def _from_text(text: str, origin: str, stem: str) -> LoadedArticle:
-    fields: dict[str, Any] = {}
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases (no expansion bombs) and with dates kept as text
+    (``2025-02-30`` is then a reported bad date, not a crash in YAML's date constructor)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter", mark
+            )
+        return super().compose_node(parent, index)
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _front_matter(head: str, reading: _Reading) -> dict[Any, Any]:
+    origin, most = reading.origin, reading.limits.max_front_matter_chars
+    if len(head) > most:
+        raise InputFileError(
+            origin,
+            f"front matter is {len(head)} characters, over the limit of {most} "
+            "(ingest.max_front_matter_chars)",
+            1,
+        )
+    try:
+        loaded = yaml.load(head, Loader=_FrontMatterLoader) or {}  # a SafeLoader
+    except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())[:300]
+        raise InputFileError(origin, f"front matter is not valid YAML: {message}", 1) from exc
+    except RecursionError as exc:
+        raise InputFileError(origin, "front matter is nested too deeply", 1) from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. !!binary, huge !!int
+        raise InputFileError(origin, f"front matter has a bad value: {_brief(exc)}", 1) from exc
+    if not isinstance(loaded, dict):
+        raise InputFileError(origin, "front matter must be 'key: value' lines", 1)
+    return loaded
+
+
+def _from_text(text: str, reading: _Reading, stem: str) -> LoadedArticle:
+    fields: dict[Any, Any] = {}
     body = text
     if text.startswith("---"):
         head, sep, rest = text[3:].partition("\n---")
         if not sep:
-            raise InputFileError(origin, "front matter opened with '---' but never closed", 1)
-        try:
-            loaded = yaml.safe_load(head) or {}
-        except yaml.YAMLError as exc:
-            raise InputFileError(origin, f"front matter is not valid YAML: {exc}", 1) from exc
-        if not isinstance(loaded, dict):
-            raise InputFileError(origin, "front matter must be 'key: value' lines", 1)
-        fields = loaded
+            raise InputFileError(
+                reading.origin, "front matter opened with '---' but never closed", 1
+            )
+        fields = _front_matter(head, reading)
         body = rest.split("\n", 1)[1] if "\n" in rest else ""
     first_line = body.strip().split("\n", 1)[0].strip()
     fallback = (
         first_line if 0 < len(first_line) <= 120 else stem.replace("-", " ").replace("_", " ")
     )
-    return _article(_meta(fields, origin, fallback), body, origin)
+    return _article(_meta(fields, reading, fallback), body, reading)
 
 
-def _from_html(raw: bytes, origin: str) -> LoadedArticle:
+def _from_html(raw: bytes, reading: _Reading) -> LoadedArticle:
     import trafilatura  # lazy: pulls lxml and friends
+    from lxml import etree  # type: ignore[import-untyped]
 
-    doc = trafilatura.bare_extraction(raw, with_metadata=True)
+    origin = reading.origin
+    try:
+        doc = trafilatura.bare_extraction(raw, with_metadata=True)
+    except (*_PARSE_FAILURES, AttributeError, etree.Error) as exc:
+        raise InputFileError(origin, f"cannot parse the HTML: {_brief(exc)}") from exc
     if doc is None or not getattr(doc, "text", None):
         raise InputFileError(origin, "no article text found in the HTML")
     data = doc if isinstance(doc, dict) else doc.as_dict()
@@ -213,41 +331,50 @@ def _from_html(raw: bytes, origin: str) -> LoadedArticle:
         "author": data.get("author"),
         "published": data.get("date"),
     }
-    return _article(_meta(fields, origin, Path(origin).stem), str(data["text"]), origin)
+    return _article(_meta(fields, reading, Path(origin).stem), str(data["text"]), reading)
 
 
-def _record(obj: Any, origin: str, index: int, line: int | None) -> LoadedArticle:
+def _record(obj: Any, reading: _Reading, index: int, line: int | None) -> LoadedArticle:
+    origin = reading.origin
     if not isinstance(obj, dict):
         raise InputFileError(origin, "expected a JSON object with 'title' and 'text'", line)
     text = next((obj[a] for a in ALIASES["text"] if isinstance(obj.get(a), str) and obj[a]), None)
     if text is None:
         raise InputFileError(origin, "record has no 'text' (or body/content) field", line)
-    meta = _meta(obj, origin, f"{Path(origin).stem} #{index}", line)
-    return _article(meta, text, origin, f"#{index}")
+    meta = _meta(obj, reading, f"{Path(origin).stem} #{index}", line)
+    return _article(meta, text, reading, f"#{index}")
 
 
-def _from_jsonl(text: str, origin: str, result: LoadResult) -> Iterator[LoadedArticle]:
+def _parse_json(text: str, origin: str, line: int | None) -> Any:
+    """``json.loads``, with every way it fails on hostile input as an ``InputFileError``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = line if line is not None else exc.lineno
+        raise InputFileError(origin, f"bad JSON: {exc.msg}", at) from exc
+    except RecursionError as exc:
+        raise InputFileError(origin, "bad JSON: nested too deeply", line) from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputFileError(origin, f"bad JSON: {_brief(exc)}", line) from exc
+
+
+def _from_jsonl(text: str, reading: _Reading, result: LoadResult) -> Iterator[LoadedArticle]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield _record(json.loads(line), origin, number, number)
-        except json.JSONDecodeError as exc:
-            result.problems.append(InputFileError(origin, f"bad JSON: {exc.msg}", number))
+            yield _record(_parse_json(line, reading.origin, number), reading, number, number)
         except InputFileError as exc:
             result.problems.append(exc)
 
 
-def _from_json(text: str, origin: str, result: LoadResult) -> Iterator[LoadedArticle]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(origin, f"bad JSON: {exc.msg}", exc.lineno) from exc
+def _from_json(text: str, reading: _Reading, result: LoadResult) -> Iterator[LoadedArticle]:
+    data = _parse_json(text, reading.origin, None)
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     records = data if isinstance(data, list) else [data]
     for index, obj in enumerate(records):
         try:
-            yield _record(obj, origin, index, None)
+            yield _record(obj, reading, index, None)
         except InputFileError as exc:
             result.problems.append(exc)

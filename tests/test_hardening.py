@@ -1,0 +1,189 @@
+"""Hostile and odd input (issue 14): loading is total, and uploads keep to their own keys."""
+
+from __future__ import annotations
+
+import json
+import string
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from assistant.cli import main
+from assistant.config import IngestSettings, Settings
+from assistant.errors import AssistantError
+from assistant.index.embedding import Embedder
+from assistant.index.indexer import Index, Indexer, article_id
+from assistant.ingest.dates import normalise_date
+from assistant.ingest.loaders import load_file
+
+# 228 bytes of YAML that safe_load expands to a 5-million-character title.
+ALIAS_BOMB = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "title: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "---\n"
+    "The lanterns were lit at dusk.\n"
+)
+GOOD = (
+    "---\ntitle: Harbour ferry resumes\nsource: Coast Times\npublished: 2025-03-02\n---\n"
+    "The harbour ferry resumed service on Sunday after a storm closed the route for nine days.\n"
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_hostile_corpus_is_reported_and_the_good_article_is_searchable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bomb.md").write_text(ALIAS_BOMB)
+    (corpus / "bad-date.md").write_text("---\ntitle: Leap\npublished: 2025-02-30\n---\nBody.\n")
+    (corpus / "deep.json").write_text("[" * 100_000)
+    (corpus / "good.md").write_text(GOOD)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    started = time.monotonic()
+    code, out, err = run(capsys, "ingest", "--quiet")
+    assert time.monotonic() - started < 30
+    assert code == 0, err
+    assert "1 added" in out and "3 problem(s)" in out
+    skipped = [line for line in err.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 3, err
+    assert any("bomb.md" in s and "aliases" in s for s in skipped)
+    assert any("bad-date.md" in s and "2025-02-30" in s for s in skipped)
+    assert any("deep.json" in s and "nested too deeply" in s for s in skipped)
+    code, out, _ = run(capsys, "search", "When did the harbour ferry resume?", "--json")
+    assert code == 0
+    assert json.loads(out)[0]["title"] == "Harbour ferry resumes"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bomb.md", ALIAS_BOMB, "aliases"),
+        ("leap.md", "---\npublished: 2025-02-30\n---\nBody.", "as a date"),
+        ("deep.md", "---\ntitle: " + "[" * 20_000 + "\n---\nBody.", "nested too deeply"),
+        ("long.md", "---\ntitle: " + "x" * 70_000 + "\n---\nBody.", "max_front_matter_chars"),
+        ("huge-title.md", "---\ntitle: " + "x" * 3000 + "\n---\nBody.", "max_field_chars"),
+        ("int.md", "---\ntitle: " + "9" * 5000 + "\n---\nBody.", "bad value"),
+        ("deep.json", "[" * 100_000, "nested too deeply"),
+        ("stamp.json", '{"text": "x", "published": 1e20}', "timestamp"),
+        ("nan.json", '{"text": "x", "published": NaN}', "timestamp"),
+        ("digits.json", '{"text": "x", "n": ' + "1" * 5000 + "}", "bad JSON"),
+        ("surrogate.json", '{"text": "broken \\ud800 escape"}', "surrogate"),
+    ],
+)
+def test_each_hostile_file_is_one_reported_problem(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = load_file(path, name, 10_000_000)
+    assert result.articles == []
+    assert len(result.problems) == 1, result.problems
+    assert message in str(result.problems[0])
+    assert result.failed_files == {name}
+
+
+def test_timestamps_out_of_range_are_value_errors() -> None:
+    for value in (1e20, -1e20, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="timestamp"):
+            normalise_date(value)
+
+
+def test_front_matter_dates_stay_as_written() -> None:
+    for written, stored in [
+        ("2025-05-27", "2025-05-27"),
+        ("2025-05-27 10:00:00", "2025-05-27T10:00:00"),
+        ("2025-05-27T10:00:00Z", "2025-05-27T10:00:00+00:00"),
+    ]:
+        assert normalise_date(written) == stored
+
+
+# --- fuzz: whatever the bytes, loading returns; only AssistantErrors are reported ----------
+
+FIELDS = ["title", "source", "url", "author", "published", "date", "text", "body", "headline"]
+yaml_value = st.one_of(
+    st.text(max_size=40),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["2025-02-30", "1e20", "&a x", "*a", "!!binary x", "[", "{", "|", "- x"]),
+)
+
+
+def _loads_totally(path: Path, origin: str) -> None:
+    result = load_file(path, origin, 1_000_000, IngestSettings())
+    for problem in result.problems:
+        assert isinstance(problem, AssistantError)
+    for article in result.articles:
+        assert article.text.strip()
+        article.text.encode("utf-8")
+
+
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=2000), suffix=st.sampled_from([".txt", ".md", ".json", ".jsonl"]))
+def test_fuzz_random_bytes_never_escape(tmp_path_factory: pytest.TempPathFactory, data: bytes,
+                                        suffix: str) -> None:  # fmt: skip
+    path = tmp_path_factory.mktemp("fuzz") / f"f{suffix}"
+    path.write_bytes(data)
+    _loads_totally(path, path.name)
+
+
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fields=st.dictionaries(st.sampled_from(FIELDS), yaml_value, max_size=6),
+    raw=st.text(alphabet=string.printable + "&*!|>[]{}:-", max_size=200),
+    body=st.text(max_size=200),
+)
+def test_fuzz_front_matter_never_escapes(
+    tmp_path_factory: pytest.TempPathFactory, fields: dict[str, object], raw: str, body: str
+) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    lines = "".join(f"{key}: {value}\n" for key, value in fields.items())
+    (folder / "a.md").write_text(f"---\n{lines}{raw}\n---\n{body}", encoding="utf-8",
+                                 errors="surrogatepass")  # fmt: skip
+    _loads_totally(folder / "a.md", "a.md")
+    (folder / "a.json").write_text(json.dumps({**fields, "text": body}), encoding="utf-8")
+    _loads_totally(folder / "a.json", "a.json")
+
+
+# --- stable keys: an upload cannot take over another article ------------------------------
+
+
+def test_an_upload_with_a_clashing_url_is_a_separate_article(
+    settings: Settings, embedder: Embedder, index: Index
+) -> None:
+    url = "https://news.test/ferry"
+    original = settings.corpus_dir / "ferry.md"
+    original.write_text(f"---\ntitle: Ferry resumes\nsource: Coast Times\nurl: {url}\n---\n"
+                        "The ferry resumed on Sunday.\n")  # fmt: skip
+    indexer = Indexer(settings, embedder, index)
+    assert indexer.run([settings.corpus_dir], progress=False).added == 1
+    uploads = settings.corpus_dir / settings.ui.upload_dir
+    uploads.mkdir()
+    (uploads / "evil.md").write_text(f"---\ntitle: Ferry sinks\nsource: Fake News\nurl: {url}\n"
+                                     "---\nThe ferry sank, everyone says.\n")  # fmt: skip
+    report = indexer.run([uploads / "evil.md"], progress=False)
+    assert (report.added, report.updated) == (1, 0)
+    kept = index.store.get(article_id(url))
+    assert kept is not None
+    assert (kept.meta.title, kept.meta.source) == ("Ferry resumes", "Coast Times")
+    assert kept.text == "The ferry resumed on Sunday."
+    assert len(index.store.articles()) == 2
+    # A full ingest of the corpus (uploads included) keeps both, and changes nothing.
+    again = indexer.run([settings.corpus_dir], progress=False)
+    assert (again.added, again.updated, again.unchanged, again.problems) == (0, 0, 2, [])
