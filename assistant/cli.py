@@ -18,6 +18,7 @@ from assistant.answer.llm import Message
 from assistant.config import LLMSettings, Settings, load_settings, masked_settings
 from assistant.errors import AssistantError, ConfigError, QuestionError
 from assistant.index.embedding import build_embedder
+from assistant.index.failures import storage_errors
 from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--reindex", action="store_true", help="re-embed everything (after changing the embedder)"
     )
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait while another ingest or serve writes to data_dir (default: stop with a message)",
+    )
 
     search = sub.add_parser("search", help="hybrid search; every hit is an exact article span")
     search.add_argument("query", help="what to look for")
@@ -75,7 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default: ui.host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: ui.port, 7860)")
     serve.add_argument(
-        "--public", action="store_true", help="allow an address other machines can reach"
+        "--public",
+        action="store_true",
+        help="allow an address other machines can reach (needs ui.username and a password)",
+    )
+    serve.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="with --public: serve without a login on purpose (anyone may upload and delete)",
     )
 
     sub.add_parser("config", help="print the effective settings (secrets masked)")
@@ -116,11 +129,12 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
             )
             raise ConfigError(f"{path} does not exist; {hint}")
     embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder, reindex=args.reindex)
+    index = Index.open(settings, embedder, reindex=args.reindex, writer="ingest", wait=args.wait)
     try:
-        report = Indexer(settings, embedder, index).run(
-            paths, prune=args.prune, reindex=args.reindex, progress=not args.quiet
-        )
+        with storage_errors("ingest"):
+            report = Indexer(settings, embedder, index).run(
+                paths, prune=args.prune, reindex=args.reindex, progress=not args.quiet
+            )
     finally:
         index.close()
     _print_report(report)
@@ -326,7 +340,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here: the web stack (Gradio) loads only for the command that needs it.
     from assistant.ui.server import serve
 
-    serve(settings, args.host or settings.ui.host, args.port or settings.ui.port, args.public)
+    serve(
+        settings,
+        args.host or settings.ui.host,
+        args.port or settings.ui.port,
+        args.public,
+        no_auth=args.no_auth,
+    )
     return 0
 
 

@@ -158,6 +158,9 @@ class UISettings(_Section):
     upload_dir: str = Field(default="uploads", description="Uploads land in corpus_dir/upload_dir")
     concurrency: int = Field(default=8, ge=1, le=64, description="Chats served at once")
     max_turns: int = Field(default=200, ge=1, description="Turns kept per conversation")
+    max_queue: int = Field(
+        default=64, ge=1, description="Requests waiting in the page's queue; more are refused"
+    )
 
 
 class Settings(BaseSettings):

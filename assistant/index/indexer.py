@@ -22,6 +22,7 @@ from assistant.errors import InputFileError
 from assistant.index.dedup import DuplicateFinder, signature
 from assistant.index.embedding import Embedder, index_signature
 from assistant.index.keyword import KeywordIndex
+from assistant.index.lock import WriterLock, writer_lock
 from assistant.index.store import ArticleStore
 from assistant.index.vectors import VectorIndex
 from assistant.ingest.chunking import Chunker
@@ -65,17 +66,35 @@ class Index:
     store: ArticleStore
     vectors: VectorIndex
     bm25_dir: Path
+    lock: WriterLock | None = None
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder, reindex: bool = False) -> Index:
+    def open(
+        cls,
+        settings: Settings,
+        embedder: Embedder,
+        reindex: bool = False,
+        writer: str | None = None,
+        wait: bool = False,
+    ) -> Index:
+        """Open the index; a ``writer`` (``ingest``, ``serve``) first takes the data directory's
+        writer lock (embedded Chroma only; ``wait`` blocks until it is free) until ``close``."""
         data = settings.data_dir
-        store = ArticleStore(data / "articles.sqlite3")
-        sig = index_signature(embedder, settings.embedding.provider)
-        vectors = VectorIndex(settings.chroma, data, sig, reindex=reindex)
-        return cls(store, vectors, data / "bm25")
+        lock = writer_lock(settings, writer, wait) if writer else None
+        try:
+            store = ArticleStore(data / "articles.sqlite3")
+            sig = index_signature(embedder, settings.embedding.provider)
+            vectors = VectorIndex(settings.chroma, data, sig, reindex=reindex)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return cls(store, vectors, data / "bm25", lock)
 
     def close(self) -> None:
         self.store.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 class Indexer:

@@ -75,8 +75,10 @@ class ArticleStore:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
-                f"cannot open the article store {path}: {exc}. "
-                "Delete the data directory and run `python -m assistant ingest` again"
+                f"cannot open the article store {path}: {exc}. If another program holds it, "
+                f"wait and try again; if it is damaged, move {path.name} (and the chroma and "
+                "bm25 folders beside it) aside and run `python -m assistant ingest` to rebuild "
+                "them from the corpus (conversations.sqlite3 can stay)"
             ) from exc
         self.path = path
 
@@ -85,14 +87,37 @@ class ArticleStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: all of it lands, or none of it does."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One atomic write: all of it lands, or none of it does. A locked or full database
+        is a ``StoreError`` saying so."""
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(self._failed_write(exc)) from exc
+
+    def _failed_write(self, exc: sqlite3.Error) -> str:
+        reason = str(exc)
+        if "locked" in reason or "busy" in reason:
+            hint = "another program holds it; wait for it to finish and try again"
+        elif "full" in reason:
+            hint = "free disk space and try again"
+        else:
+            hint = "check the disk and the file's permissions, then try again"
+        return (
+            f"writing the article store {self.path} failed ({reason}): {hint}. Nothing of "
+            "this write was kept; the next ingest finishes the work"
+        )
 
     # --- reads -----------------------------------------------------------------
 

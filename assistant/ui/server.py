@@ -1,13 +1,15 @@
 """``python -m assistant serve``: open the index and models once, then serve the page.
 
-Binding to anything but loopback is refused unless the caller says it is meant (``public``),
-and a login is required whenever ``ui.username`` is set.
+Binding to anything but loopback is refused unless the caller says it is meant (``public``);
+public means logged in (``ui.username`` and a password) unless ``--no-auth`` says otherwise.
+A login is required whenever ``ui.username`` is set.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from pathlib import Path
 
 from assistant.config import Settings
@@ -37,6 +39,25 @@ def check_binding(host: str, public: bool) -> None:
         )
 
 
+def check_login(public: bool, auth: tuple[str, str] | None, no_auth: bool) -> None:
+    """``--public`` needs a login: upload, delete and the Gradio API are otherwise open to
+    anyone on the network. ``--no-auth`` serves without one on purpose, with a warning."""
+    if not public or auth is not None:
+        return
+    if not no_auth:
+        raise ConfigError(
+            "--public needs a login: set ui.username (or ASSISTANT_UI__USERNAME) and export "
+            "the password in ASSISTANT_UI_PASSWORD, or pass --no-auth to let anyone who can "
+            "reach the port upload and delete articles"
+        )
+    print(
+        "warning: serving with --public --no-auth: anyone who can reach this port can read, "
+        "upload and delete articles",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def credentials(settings: Settings) -> tuple[str, str] | None:
     """``(username, password)`` when a login is configured, else None."""
     ui = settings.ui
@@ -50,10 +71,11 @@ def credentials(settings: Settings) -> tuple[str, str] | None:
     return ui.username, password
 
 
-def serve(settings: Settings, host: str, port: int, public: bool) -> None:
+def serve(settings: Settings, host: str, port: int, public: bool, no_auth: bool = False) -> None:
     """Serve the chat until interrupted; prints the page's address when it is up."""
     check_binding(host, public)
     auth = credentials(settings)
+    check_login(public, auth, no_auth)
     upload_root = settings.corpus_dir.resolve()
     service = AssistantService(settings)
     try:
@@ -61,13 +83,15 @@ def serve(settings: Settings, host: str, port: int, public: bool) -> None:
             settings.data_dir / "conversations.sqlite3", settings.ui.max_turns
         )
         demo = build_app(service, conversations, secret_key(settings))
-        demo.queue(default_concurrency_limit=settings.ui.concurrency)
+        demo.queue(
+            default_concurrency_limit=settings.ui.concurrency, max_size=settings.ui.max_queue
+        )
         demo.launch(
             server_name=host,
             server_port=port,
             auth=auth,
             css_paths=[_HERE / "style.css"],
-            max_file_size=int(settings.ui.max_upload_mb * 1024 * 1024),
+            max_file_size=int(settings.ui.max_upload_mb * 1_000_000),  # MB, as in library
             allowed_paths=[],
             blocked_paths=[str(upload_root), str(settings.data_dir.resolve())],
             show_error=False,

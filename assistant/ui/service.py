@@ -22,6 +22,7 @@ from assistant.answer.verify import SupportChecker
 from assistant.config import LLMSettings, Settings
 from assistant.errors import ConfigError
 from assistant.index.embedding import Embedder, build_embedder
+from assistant.index.failures import storage_errors
 from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
@@ -62,7 +63,8 @@ class AssistantService:
 
     def _open(self) -> _Parts:
         embedder = build_embedder(self.settings.embedding)
-        index = Index.open(self.settings, embedder)
+        # Held until close: uploads and deletes write, so no other writer may share data_dir.
+        index = Index.open(self.settings, embedder, writer="serve")
         return _Parts(
             embedder,
             index,
@@ -152,11 +154,14 @@ class AssistantService:
 
     def ingest(self, paths: list[Path]) -> IngestReport:
         """Add or update the articles in ``paths`` (no pruning)."""
-        return self.call(
-            lambda: Indexer(self.settings, self._parts.embedder, self._parts.index).run(
-                paths, progress=False
-            )
-        )
+
+        def run() -> IngestReport:
+            with storage_errors("adding the articles"):
+                return Indexer(self.settings, self._parts.embedder, self._parts.index).run(
+                    paths, progress=False
+                )
+
+        return self.call(run)
 
     def delete(self, article_id: str) -> Article:
         """Remove one article from the index; returns it (its file is the caller's business)."""
@@ -166,7 +171,8 @@ class AssistantService:
             article = p.index.store.get(article_id, ready_only=False)
             if article is None:
                 raise ConfigError(f"no article {article_id!r}; it may have been deleted already")
-            Indexer(self.settings, p.embedder, p.index).remove([article_id])
+            with storage_errors("deleting the article"):
+                Indexer(self.settings, p.embedder, p.index).remove([article_id])
             return article
 
         return self.call(remove)
