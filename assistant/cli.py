@@ -22,6 +22,7 @@ from assistant.index.failures import storage_errors
 from assistant.index.indexer import Index, Indexer, IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.terminal import printable
 from assistant.types import Answer, Article, Hit
 
 
@@ -143,7 +144,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 def _print_report(report: IngestReport) -> None:
     for problem in report.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+        print(printable(f"skipped {problem}"), file=sys.stderr)
     print(
         f"ingest: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.removed} removed, {report.repaired} repaired; {report.chunks} chunks embedded "
@@ -188,10 +189,13 @@ def _print_hits(hits: list[Hit]) -> None:
         print("no matching articles")
     for rank, hit in enumerate(hits, start=1):
         print(
-            f"{rank}. {hit.title} — {hit.source or 'unknown outlet'}, {hit.published or 'undated'}"
+            printable(
+                f"{rank}. {hit.title} — {hit.source or 'unknown outlet'}, "
+                f"{hit.published or 'undated'}"
+            )
         )
         print(f"   {hit.article_id} [{hit.start}:{hit.end}] score {hit.score:.4f}")
-        print("   " + " ".join(hit.text.split())[:300])
+        print("   " + printable(" ".join(hit.text.split())[:300]))
 
 
 def _open_store(settings: Settings) -> ArticleStore:
@@ -287,7 +291,7 @@ def _stream(chain: AnswerChain, question: str, history: list[Message]) -> Answer
 
 
 def _print_answer(answer: Answer) -> None:
-    print(answer.text)
+    print(printable(answer.text))
     if answer.fallback and not answer.abstained:
         print("(quoted from the sources: no generated sentence was supported by its citations)")
     _print_sources(answer)
@@ -296,8 +300,12 @@ def _print_answer(answer: Answer) -> None:
 def _print_sources(answer: Answer) -> None:
     for c in answer.citations:
         quote = " ".join(c.quote.split())
-        print(f"  [{c.n}] {c.source or 'unknown outlet'} · {c.title} · {c.published or 'undated'}")
-        print(f"      “{quote}”  ({c.article_id} {c.start}:{c.end})")
+        print(
+            printable(
+                f"  [{c.n}] {c.source or 'unknown outlet'} · {c.title} · {c.published or 'undated'}"
+            )
+        )
+        print(printable(f"      “{quote}”  ({c.article_id} {c.start}:{c.end})"))
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Hostile and odd input (issue 14): loading is total, and uploads keep to their own keys."""
+"""Hostile and odd input (issue 14): loading is total, uploads keep to their own keys, the web
+page's status lines and links stay inert, and a failed delete leaves the article in place."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from assistant.index.embedding import Embedder
 from assistant.index.indexer import Index, Indexer, article_id
 from assistant.ingest.dates import normalise_date
 from assistant.ingest.loaders import load_file
+from assistant.terminal import printable
+from assistant.types import Article, ArticleMeta
+from assistant.ui import render
 
 # 228 bytes of YAML that safe_load expands to a 5-million-character title.
 ALIAS_BOMB = (
@@ -187,3 +191,71 @@ def test_an_upload_with_a_clashing_url_is_a_separate_article(
     # A full ingest of the corpus (uploads included) keeps both, and changes nothing.
     again = indexer.run([settings.corpus_dir], progress=False)
     assert (again.added, again.updated, again.unchanged, again.problems) == (0, 0, 2, [])
+
+
+# --- the web page: status lines, links, deletes --------------------------------------------
+
+
+def test_markdown_in_titles_is_shown_literally() -> None:
+    hostile = "[click](javascript:alert(1)) ![x](https://evil.example/t.png) <b>bold</b> **s**"
+    shown = render.markdown_text(hostile)
+    for active in ("[click]", "](", "![", "<b>", "**"):
+        assert active not in shown
+    assert shown.replace("\\", "") == hostile
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://news.test/a", True),
+        ("http://news.test/a", True),
+        ("//evil.example/x", False),
+        ("/relative/path", False),
+        ("javascript:alert(1)", False),
+        ("evil.example", False),
+        ("https:///nohost", False),
+    ],
+)
+def test_only_absolute_http_urls_become_links(url: str, linked: bool) -> None:
+    article = Article(
+        id="0123456789abcdef", key=url, meta=ArticleMeta(title="t", url=url), text="Body.",
+        content_hash="x", origin="corpus/a.md",
+    )  # fmt: skip
+    shown = render.article_html(article)
+    assert ("<a " in shown) is linked
+    assert "original" in shown or url in shown or "evil.example" in shown
+
+
+def test_terminal_escapes_are_shown_not_obeyed() -> None:
+    assert printable("red \x1b[31m\x07 \u202e end\n") == "red \\x1b[31m\\x07 \\u202e end\n"
+
+
+def test_a_delete_whose_file_move_fails_keeps_the_article(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.ui.app import ALL, _Library
+    from assistant.ui.service import AssistantService
+
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+        update={"provider": "extractive"})})  # fmt: skip
+    path = settings.corpus_dir / "keep.md"
+    path.write_text(GOOD)
+    service = AssistantService(settings)
+    try:
+        assert service.ingest([path]).added == 1
+        (article,) = service.articles()
+
+        def refuse(*args: object) -> None:
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr("assistant.ui.library.shutil.move", refuse)
+        status, *_ = _Library(service, settings).delete(article.id, "", ALL, "", "")
+        assert "Not deleted" in status and "Permission denied" in status
+        assert service.article(article.id) is not None
+        assert path.exists()
+        monkeypatch.undo()
+        status, *_ = _Library(service, settings).delete(article.id, "", ALL, "", "")
+        assert "Deleted" in status
+        assert service.article(article.id) is None and not path.exists()
+    finally:
+        service.close()

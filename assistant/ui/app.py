@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,8 @@ from assistant.ui.history import ConversationStore, new_session_id, valid_sessio
 from assistant.ui.library import (
     ArticleFilter,
     check_deletable,
-    retire_file,
+    delete_article,
+    discard_temporary,
     save_uploads,
 )
 from assistant.ui.service import DEFAULT_PROFILE, AssistantService
@@ -258,20 +260,22 @@ class _Library:
         try:
             saved = save_uploads([Path(f) for f in files], self.settings)
         except AssistantError as exc:
-            return (f"**Not added:** {_escape(str(exc))}", *self.refresh(*listing))
+            return (f"**Not added:** {_md(str(exc))}", *self.refresh(*listing))
+        finally:
+            discard_temporary([Path(f) for f in files])
         lines = []
         for i, path in enumerate(saved):
             progress((i, len(saved)), desc=f"ingesting {path.name}", unit="files")
             try:
                 report = self.service.ingest([path])
             except AssistantError as exc:
-                lines.append(f"- {_escape(path.name)}: failed: {_escape(str(exc))}")
+                lines.append(f"- {_md(path.name)}: failed: {_md(str(exc))}")
                 continue
             problems = "; ".join(str(p) for p in report.problems)
             lines.append(
-                f"- {_escape(path.name)}: {report.added} added, {report.updated} updated, "
+                f"- {_md(path.name)}: {report.added} added, {report.updated} updated, "
                 f"{report.unchanged} unchanged, {report.chunks} chunks"
-                + (f"; skipped: {_escape(problems)}" if problems else "")
+                + (f"; skipped: {_md(problems)}" if problems else "")
             )
         return ("**Ingested**\n" + "\n".join(lines), *self.refresh(*listing))
 
@@ -281,13 +285,18 @@ class _Library:
             if article is None:
                 raise ConfigError(f"no article {article_id!r}; select one in the list")
             check_deletable(article, self.service.articles())
-            self.service.delete(article.id)
-            moved = retire_file(article, self.settings)
+            # The file moves first: if that fails the index keeps the article (see library).
+            moved = delete_article(article, self.settings, self.service.delete)
         except AssistantError as exc:
-            return (f"**Not deleted:** {_escape(str(exc))}", *self.refresh(*listing), "")
-        where = f" Its file was moved to `{moved}`." if moved else ""
-        message = f"Deleted “{_escape(article.meta.title)}”.{where}"
+            return (f"**Not deleted:** {_md(str(exc))}", *self.refresh(*listing), "")
+        where = f" Its file was moved to {_md(str(moved))}." if moved else ""
+        message = f"Deleted “{_md(article.meta.title)}”.{where}"
         return (message, *self.refresh(*listing), "")
+
+
+def _md(text: str) -> str:
+    """Untrusted text (titles, file names, messages quoting them) for a Markdown status line."""
+    return render.markdown_text(text)
 
 
 def _escape(text: str) -> str:
@@ -328,6 +337,11 @@ def secret_key(settings: Settings) -> str:
     path = settings.data_dir / "ui-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        path.chmod(0o600)
+        try:  # created private: the key is never readable by others, not even for a moment
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker made it first
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_urlsafe(32))
     return path.read_text(encoding="utf-8").strip()

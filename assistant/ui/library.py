@@ -6,11 +6,13 @@ only ever land in the upload folder under ``corpus_dir``, whatever name the brow
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,8 +93,13 @@ def _place(source: Path, name: str, folder: Path) -> Path:
             continue  # a different file already has this name: never overwrite it
         if not dest.exists():
             with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False) as tmp:
-                tmp.write(data)
-            os.replace(tmp.name, dest)
+                try:
+                    tmp.write(data)
+                    tmp.flush()
+                    os.replace(tmp.name, dest)
+                except OSError as exc:
+                    Path(tmp.name).unlink(missing_ok=True)
+                    raise InputFileError(name, f"cannot save the upload: {exc.strerror}") from exc
         assert dest.resolve().is_relative_to(folder.resolve())
         return dest
     raise InputFileError(name, "too many files with this name; rename it and upload again")
@@ -115,6 +122,19 @@ def check_deletable(article: Article, others: list[Article]) -> None:
         )
 
 
+def discard_temporary(files: list[Path]) -> None:
+    """Delete Gradio's temporary copies of uploaded files once they are saved or refused.
+    Only files inside Gradio's temporary folder are touched."""
+    root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    for file in files:
+        path = file.resolve()
+        if path.is_relative_to(root.resolve()) and path.is_file():
+            path.unlink(missing_ok=True)
+            if path.parent != root.resolve():
+                with contextlib.suppress(OSError):  # not empty: another upload is in it
+                    path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+
+
 def retire_file(article: Article, settings: Settings) -> Path | None:
     """Move a deleted article's file out of the corpus into ``data_dir/deleted`` (nothing is
     lost, and the next ingest does not bring it back). Files outside the corpus stay put."""
@@ -122,7 +142,30 @@ def retire_file(article: Article, settings: Settings) -> Path | None:
     if not path.exists() or not path.resolve().is_relative_to(settings.corpus_dir.resolve()):
         return None
     bin_dir = settings.data_dir / "deleted"
-    bin_dir.mkdir(parents=True, exist_ok=True)
     dest = bin_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{article.id}-{path.name}"
-    shutil.move(path, dest)
+    try:
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, dest)
+    except OSError as exc:
+        raise InputFileError(
+            article.origin,
+            f"cannot move the file to {bin_dir} ({exc.strerror or exc}); the article was not "
+            "deleted. Check the permissions and free space of data_dir and try again",
+        ) from exc
     return dest
+
+
+def delete_article(
+    article: Article, settings: Settings, remove: Callable[[str], object]
+) -> Path | None:
+    """Retire the article's file, then ``remove`` it from the index; if removing fails, the
+    file is moved back. Either step failing leaves the article as it was (in the corpus and
+    the index), never half deleted: a file left in the corpus would bring it back."""
+    moved = retire_file(article, settings)
+    try:
+        remove(article.id)
+    except BaseException:
+        if moved is not None:
+            shutil.move(moved, origin_path(article, settings))
+        raise
+    return moved

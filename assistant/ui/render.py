@@ -10,6 +10,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -18,6 +19,8 @@ from assistant.types import Answer, Article, Citation
 _TAGS = {"a", "blockquote", "div", "h3", "li", "mark", "ol", "p", "small", "span", "strong"}
 _ATTRIBUTES = {"*": {"class", "id", "title"}, "a": {"href", "target"}}
 _REF = re.compile(r"^#cite=([0-9a-f]{16}):(\d+):(\d+):([0-9a-f]{16})$")
+# Characters Markdown gives a meaning to; escaped with a backslash in Markdown status lines.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&:\"'])")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,26 @@ def clean(fragment: str) -> str:
 
 def _e(text: str | None) -> str:
     return html.escape(" ".join((text or "").split()))
+
+
+def markdown_text(text: str) -> str:
+    """``text`` shown literally inside a ``gr.Markdown``: one line, every Markdown and HTML
+    character backslash-escaped, so an article title cannot add a link, image or markup."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def link_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) address with a host, else None. Relative and
+    protocol-relative urls (``//evil.example``) would resolve against the page: not links."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.strip()
 
 
 def byline(source: str | None, title: str, published: str | None) -> str:
@@ -122,11 +145,11 @@ def error_html(message: str) -> str:
 def article_html(article: Article, start: int | None = None, end: int | None = None) -> str:
     """The whole article, with ``text[start:end]`` inside ``<mark id="cited">``."""
     m = article.meta
-    link = (
-        f' · <a href="{html.escape(m.url, quote=True)}" target="_blank">original</a>'
-        if m.url
-        else ""
-    )
+    url = link_url(m.url)
+    if url:
+        link = f' · <a href="{html.escape(url, quote=True)}" target="_blank">original</a>'
+    else:
+        link = f" · {_e(m.url)}" if m.url else ""  # shown, but not a working link
     text = article.text
     if start is None or end is None:
         body = html.escape(text)
