@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant {ingest,search,articles,show,ask,chat,serve,config}``.
+"""Command line: ``python -m assistant {ingest,search,articles,show,ask,chat,serve,config,doctor}``.
 
 Settings are built here once and passed down. This is the UI boundary: project errors become
 one-line messages and an exit status, never a traceback.
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.chain import AnswerChain, open_chain
+from assistant.answer.chain import AnswerChain
 from assistant.answer.llm import Message
-from assistant.config import LLMSettings, Settings, load_settings, masked_settings
-from assistant.errors import AssistantError, ConfigError, QuestionError
+from assistant.app import open_chain, with_provider
+from assistant.config import Settings, load_settings, masked_settings
+from assistant.errors import AssistantError, ConfigError
 from assistant.index.embedding import build_embedder
 from assistant.index.failures import storage_errors
 from assistant.index.indexer import Index, Indexer, IngestReport
@@ -93,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("config", help="print the effective settings (secrets masked)")
+
+    doctor = sub.add_parser(
+        "doctor", help="check Python, CPU, llama.cpp build, models, index and disk; say the fix"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     return parser
 
 
@@ -106,6 +113,8 @@ def _provider_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Warnings (e.g. why the model process died) go to stderr: the server log.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     try:
         settings = load_settings(args.config)
         return COMMANDS[args.command](settings, args)
@@ -257,42 +266,39 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _chain(settings: Settings, args: argparse.Namespace) -> AnswerChain:
-    if args.provider:
-        llm = settings.llm.model_copy(update={"provider": args.provider})
-        settings = settings.model_copy(update={"llm": LLMSettings.model_validate(llm.model_dump())})
+    settings = with_provider(settings, args.provider)
     _open_store(settings).close()
     return open_chain(settings)
+
+
+# Exit status of `ask` when it answered, but degraded (the model failed; the sources are quoted).
+DEGRADED = 3
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     chain = _chain(settings, args)
     try:
-        if args.json:
-            _print_json(chain.answer(args.question).model_dump(mode="json"))
-        else:
-            _print_answer(_stream(chain, args.question, []))
+        answer = chain.answer(args.question)
     finally:
         chain.close()
+    if args.json:
+        _print_json(answer.model_dump(mode="json"))
+    else:
+        _print_answer(answer)
+    if answer.notice:
+        print(f"error: {answer.notice}", file=sys.stderr)
+        return DEGRADED
     return 0
 
 
-def _stream(chain: AnswerChain, question: str, history: list[Message]) -> Answer:
-    """Show the draft as it streams (on a terminal), then return the checked answer."""
-    live = sys.stdout.isatty()
-    for event in chain.stream(question, history):
-        if isinstance(event, Answer):
-            if live:
-                sys.stdout.write("\n")  # the checked answer follows the dimmed draft
-            return event
-        if live:
-            sys.stdout.write(f"\033[2m{event.text}\033[0m")
-            sys.stdout.flush()
-    raise AssertionError("the answer stream ended without an answer")
-
-
 def _print_answer(answer: Answer) -> None:
+    """The checked answer: its short answer in bold (on a terminal), the text, the sources."""
+    if answer.short_answer:
+        bold = sys.stdout.isatty()
+        text = printable(answer.short_answer.text)
+        print(f"\033[1m{text}\033[0m" if bold else f"Answer: {text}")
     print(printable(answer.text))
-    if answer.fallback and not answer.abstained:
+    if answer.fallback and not answer.abstained and answer.model != "none":
         print("(quoted from the sources: no generated sentence was supported by its citations)")
     _print_sources(answer)
 
@@ -331,11 +337,13 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
             if not line:
                 continue
             try:
-                last = _stream(chain, line, history)
-            except QuestionError as exc:
+                last = chain.answer(line, history)
+            except AssistantError as exc:  # one failed question never ends the chat
                 print(f"error: {exc}")
                 continue
-            print(last.text)
+            _print_answer(last)
+            if last.notice:
+                print(f"note: {last.notice}")
             history += [
                 {"role": "user", "content": line},
                 {"role": "assistant", "content": last.text},
@@ -363,6 +371,15 @@ def _config(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.doctor import as_json, run_checks
+
+    checks = run_checks(settings, None if args.json else lambda c: print(c.line(), flush=True))
+    if args.json:
+        _print_json(as_json(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def _print_json(data: object) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
@@ -377,4 +394,5 @@ COMMANDS = {
     "chat": _chat,
     "serve": _serve,
     "config": _config,
+    "doctor": _doctor,
 }

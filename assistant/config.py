@@ -72,6 +72,11 @@ class IngestSettings(_Section):
 
     max_file_mb: float = Field(default=20.0, gt=0)
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    sentence_cache: bool = Field(
+        default=True,
+        description="Embed and tag every sentence at ingest (slower ingest, faster answers); "
+        "off, each question computes what it needs and keeps it",
+    )
     max_front_matter_chars: int = Field(
         default=65536, ge=256, description="Longest YAML front matter read from a text file"
     )
@@ -111,6 +116,18 @@ class LLMSettings(_Section):
     threads: int = Field(default=0, ge=0)
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
+    isolate: bool = Field(
+        default=True,
+        description="llamacpp: run the model in a supervised child process, so a native crash "
+        "ends that process only (the answer then quotes the sources)",
+    )
+    load_timeout_s: float = Field(default=120.0, gt=0, description="llamacpp: model load limit")
+    max_restarts: int = Field(
+        default=3, ge=0, le=100, description="llamacpp: restarts in a row before it stays off"
+    )
+    restart_backoff_s: float = Field(
+        default=1.0, ge=0, description="llamacpp: wait before the first restart; doubles each time"
+    )
 
     @model_validator(mode="after")
     def _openai_needs_model(self) -> LLMSettings:
@@ -123,6 +140,28 @@ def _default_prompts_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "prompts"
 
 
+class EvidenceSettings(_Section):
+    """The learned evidence model: which sentences answer, and when to abstain."""
+
+    weights: Path | None = Field(
+        default=None, description="Weights file (default: the bundled evidence_model.json)"
+    )
+    threshold: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Best sentence's P(answers) below which the chain abstains "
+        "(default: the model's calibrated threshold)",
+    )  # fmt: skip
+    second_sentence_ratio: float = Field(
+        default=0.8, ge=0, le=1,
+        description="The quote adds the second-best sentence when its P is at least this "
+        "share of the best's",
+    )  # fmt: skip
+    cite_margin: float = Field(
+        default=0.3, ge=0, le=1,
+        description="A generated sentence must cite evidence whose P is within this of the best",
+    )  # fmt: skip
+
+
 class AnswerSettings(_Section):
     """How answers are built, checked and refused."""
 
@@ -130,12 +169,6 @@ class AnswerSettings(_Section):
     retrieve_k: int = Field(default=10, ge=1, le=100, description="Chunks retrieved per question")
     evidence_sentences: int = Field(default=8, ge=1, le=40)
     support_threshold: float = Field(default=0.6, ge=0, le=1)
-    abstain_threshold: float = Field(default=0.42, ge=0, le=1)
-    multipart_coverage: float = Field(
-        default=0.6, ge=0, le=1,
-        description="Share of a long, several-part question's topical words the evidence as a "
-        "whole must hold (with every name and number of it) for the chain to answer",
-    )  # fmt: skip
     unsupported: Literal["drop", "mark"] = "drop"
     condense: Literal["concat", "model"] = Field(
         default="concat",
@@ -179,6 +212,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     ui: UISettings = UISettings()
     models: dict[str, LLMSettings] = Field(
         default_factory=dict,

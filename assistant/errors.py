@@ -38,3 +38,7 @@ class ModelError(AssistantError):
 
 class QuestionError(AssistantError):
     """The question cannot be answered as asked (empty, too long, control characters)."""
+
+
+class ModelCrashError(ModelError):
+    """The model's process died (native fault, abort, out of memory); it restarts on its own."""

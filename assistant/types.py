@@ -102,6 +102,15 @@ class AnswerSentence(BaseModel):
     support: float = Field(description="Support checker score in [0, 1]")
 
 
+class ShortAnswer(BaseModel):
+    """The answer phrase inside cited quote ``n``: ``article_text[start:end] == text``."""
+
+    text: str
+    n: int = Field(description="The citation whose quote holds the phrase")
+    start: int
+    end: int
+
+
 class Answer(BaseModel):
     """A grounded answer: only supported sentences are presented as fact."""
 
@@ -113,6 +122,15 @@ class Answer(BaseModel):
     abstained: bool
     fallback: bool = Field(
         default=False, description="True when the answer quotes sources verbatim"
+    )
+    short_answer: ShortAnswer | None = Field(
+        default=None, description="The answer phrase (e.g. a name or date), when one is found"
+    )
+    partial: bool = Field(
+        default=False, description="A checked answer shown while the model may still add to it"
+    )
+    notice: str | None = Field(
+        default=None, description="One line on why the answer is degraded (e.g. the model died)"
     )
     provider: str
     model: str

@@ -44,8 +44,9 @@ from typing import Any
 from llama_index.core.base.response.schema import Response
 from tqdm import tqdm
 
-from assistant.answer.chain import AnswerChain, open_chain
+from assistant.answer.chain import AnswerChain
 from assistant.answer.question import standalone
+from assistant.app import open_chain, with_provider
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
 from assistant.eval.machine import package_version
@@ -54,7 +55,7 @@ from assistant.eval.report import fmt
 from assistant.eval.results import TIME_METRICS, QuestionResult, aggregate
 from assistant.eval.runner import TOP_K, _timed, build_index, resolve_gold
 from assistant.eval.scoring import Gold, score
-from assistant.eval.settings import ensure_local, index_dir, with_provider
+from assistant.eval.settings import ensure_local, index_dir
 from assistant.types import Answer, Article, Hit
 from benchmarks.common import code_version, from_root, peak_rss_mb, provenance, write_report
 from benchmarks.llamaindex_pipeline import (

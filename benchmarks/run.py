@@ -23,7 +23,6 @@ RESULTS = REPO / "benchmarks" / "results"
 STEPS: dict[str, tuple[list[str], list[str]]] = {
     "ingest": ([], ["--limit", "100", "--raw-sample", "500"]),
     "scale": (["--server"], ["--sizes", "1000", "--server"]),
-    "answer": ([], ["--providers", "extractive,llamacpp"]),
     "chat_load": ([], ["--chats", "4"]),
     "baseline": ([], ["--limit", "10"]),
 }

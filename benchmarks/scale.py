@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
+from assistant.eval.realtimeqa import articles
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.indexer import Index, Indexer
 from assistant.index.keyword import KeywordIndex
 from assistant.ingest.chunking import sentence_spans
 from assistant.retrieve.hybrid import Filters, HybridRetriever
 from benchmarks.common import bench_settings, from_root, percentile, provenance, write_report
-from benchmarks.realtimeqa import DEFAULT_DATASET, articles, benchmark_queries
+from benchmarks.realtimeqa import DEFAULT_DATASET, benchmark_queries
 from benchmarks.servers import free_port, running
 
 DEFAULT_OUT = Path("benchmarks/results/scale.json")

@@ -12,12 +12,14 @@ from assistant.answer.llm import Message
 Script = Callable[[str], str]
 
 
-def evidence_number(prompt: str, needle: str) -> int:
+def evidence_number(prompt: str, needle: str, default: int | None = None) -> int:
     """The number under which the prompt shows the sentence containing ``needle``."""
     for line in prompt.splitlines():
         match = re.match(r"\[(\d+)\] (.*)", line)
         if match and needle in match.group(2):
             return int(match.group(1))
+    if default is not None:
+        return default
     raise AssertionError(f"no numbered sentence contains {needle!r}")
 
 
@@ -41,3 +43,6 @@ class ScriptedModel:
         reply = self.script(messages[-1]["content"])
         for i in range(0, len(reply), 7):
             yield reply[i : i + 7]
+
+    def close(self) -> None:
+        pass

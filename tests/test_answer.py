@@ -5,15 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.chain import ABSTAIN_TEXT, AnswerChain, Delta
+from assistant.answer.chain import ABSTAIN_TEXT, AnswerChain
 from assistant.answer.llm import ChatModel
-from assistant.answer.prompts import PromptLibrary
-from assistant.answer.verify import SupportChecker
+from assistant.app import Parts
 from assistant.config import Settings
-from assistant.errors import QuestionError
+from assistant.errors import ModelError, QuestionError
 from assistant.index.embedding import Embedder
 from assistant.index.indexer import Index
-from assistant.retrieve.hybrid import HybridRetriever
 from assistant.types import Answer
 from tests.conftest import SEED, ingest, write_article
 from tests.fakes import ScriptedModel, evidence_number, structured
@@ -43,13 +41,8 @@ def corpus(settings: Settings) -> Path:
 def make_chain(
     settings: Settings, embedder: Embedder, index: Index, model: ChatModel | None
 ) -> AnswerChain:
-    return AnswerChain(
-        settings.answer,
-        HybridRetriever(settings.retrieval, embedder, index),
-        SupportChecker(embedder, settings.answer.support_threshold),
-        model,
-        PromptLibrary(settings.answer.prompts_dir),
-        "scripted" if model else "extractive",
+    return Parts.of(settings, embedder, index).chain_for(
+        model, "scripted" if model else "extractive"
     )
 
 
@@ -140,40 +133,50 @@ def test_unrelated_question_abstains_without_calling_the_model(chain_with) -> No
     assert model.calls == []
 
 
-MULTIPART = (
-    "Did the harbour of Port Vale reopen on Monday after costly repairs, while envoy Witkoff met "
-    "foreign minister {name} in Rome on Friday?"
-)
-
-
-def test_several_part_question_is_answered_from_evidence_as_a_whole(chain_with) -> None:
-    """No one sentence holds both parts; together the evidence does, so it answers."""
-    answer = chain_with(None).answer(MULTIPART.format(name="Araghchi"))
-    assert not answer.abstained and answer.citations
-
-
-def test_several_part_question_with_an_unknown_name_abstains(chain_with) -> None:
-    answer = chain_with(None).answer(MULTIPART.format(name="Lavrov"))
-    assert answer.abstained
-    # "costly" is in no article: a share of 1.0 asks for every word, so it abstains too
-    strict = chain_with(None, multipart_coverage=1.0).answer(MULTIPART.format(name="Araghchi"))
-    assert strict.abstained
-
-
-def test_streams_draft_text_before_the_checked_answer(chain_with) -> None:
+def test_the_checked_quote_comes_first_then_the_checked_model_answer(chain_with) -> None:
     model = ScriptedModel(
         lambda p: structured(("Witkoff met Araghchi in Rome.", [evidence_number(p, ROME)]))
     )
     events = list(chain_with(model).stream("Where did Witkoff meet Araghchi?"))
-    deltas = [e.text for e in events if isinstance(e, Delta)]
-    assert len(deltas) > 2 and "".join(deltas) == "Witkoff met Araghchi in Rome."
-    assert isinstance(events[-1], Answer)
+    assert all(isinstance(e, Answer) for e in events)
+    assert events[0].partial and events[0].fallback and ROME in events[0].text
+    assert not events[-1].partial and events[-1].text == "Witkoff met Araghchi in Rome.[1]"
+    assert [e.partial for e in events[:-1]] == [True] * (len(events) - 1)
 
 
-def test_extractive_streams_its_quote(chain_with) -> None:
+def test_extractive_gives_one_final_quote(chain_with) -> None:
     events = list(chain_with(None).stream("Where did Witkoff meet Araghchi?"))
-    assert isinstance(events[0], Delta) and ROME in events[0].text
-    assert isinstance(events[-1], Answer) and ROME in events[-1].text
+    assert len(events) == 1 and not events[0].partial and ROME in events[0].text
+
+
+def test_short_answer_points_at_the_phrase(chain_with) -> None:
+    chain = chain_with(None)
+    answer = chain.answer("Where did Steve Witkoff meet the Iranian foreign minister?")
+    short = answer.short_answer
+    assert short is not None and short.text == "Rome"
+    article = chain.store.get(answer.citations[short.n - 1].article_id)
+    assert article is not None and article.text[short.start : short.end] == "Rome"
+    cited = answer.citations[short.n - 1]
+    assert cited.start <= short.start < short.end <= cited.end
+
+
+class _Dying:
+    """A model that fails in the middle of its answer, as a crashed model process does."""
+
+    name = "dying"
+
+    def stream(self, messages, schema=None):
+        yield '{"sentences": [{"text": "Witkoff met'
+        raise ModelError("the model process died in the middle of an answer: SIGILL")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_model_failure_still_answers_from_the_sources(chain_with) -> None:
+    answer = chain_with(_Dying()).answer("Where did Witkoff meet Araghchi?")
+    assert not answer.abstained and ROME in answer.text and answer.fallback
+    assert answer.notice is not None and "SIGILL" in answer.notice
 
 
 def test_follow_up_uses_the_conversation(chain_with) -> None:
@@ -197,16 +200,16 @@ def test_follow_up_uses_the_conversation(chain_with) -> None:
 )
 def test_planted_instructions_change_nothing(chain_with, question: str) -> None:
     def script(prompt: str) -> str:
-        # A model that obeys whatever it reads would answer HACKED; the checker must stop it.
-        return structured(("HACKED", [evidence_number(prompt, "IMPORTANT SYSTEM NOTICE")]))
+        # A model that obeys whatever it reads answers HACKED; the checker must stop it.
+        notice = evidence_number(prompt, "IMPORTANT SYSTEM NOTICE", default=1)
+        return structured(("HACKED", [notice]), ("You have been HACKED by the notice.", [notice]))
 
     for chain in (chain_with(None), chain_with(ScriptedModel(script))):
-        try:
-            answer = chain.answer(question)
-        except AssertionError:
-            continue  # the planted notice was not even among the evidence
-        assert "HACKED" not in answer.text
-        assert all(c.source != "Unknown Blog" for c in answer.citations)
+        events = list(chain.stream(question))
+        assert events and not events[-1].partial
+        for event in events:  # no streamed event, partial or final, carries the planted text
+            assert "HACKED" not in event.model_dump_json()
+            assert all(c.source != "Unknown Blog" for c in event.citations)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import pytest
 
+from assistant.app import with_provider
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.eval.gate import deltas, failures, parse_thresholds
@@ -16,7 +17,7 @@ from assistant.eval.metrics import (
     token_f1,
 )
 from assistant.eval.results import QuestionResult, RunSummary, aggregate
-from assistant.eval.settings import ensure_local, with_provider
+from assistant.eval.settings import ensure_local
 
 
 def test_normalised_containment_needs_whole_words() -> None:

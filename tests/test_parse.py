@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.parse import StructuredStream, parse_marked, parse_structured
+from assistant.answer.parse import ClaimStream, parse_marked, parse_structured
 from assistant.answer.prompts import PromptLibrary
 from assistant.config import AnswerSettings
 from assistant.errors import ConfigError
@@ -37,19 +37,24 @@ def test_raw_control_characters_in_model_json_do_not_crash() -> None:
     assert parse_structured(bad) == [("bad", [2]), ("Ok.", [1])]  # a broken escape is cut off
 
 
-def test_structured_stream_shows_only_text_fields() -> None:
-    stream = StructuredStream()
+def test_claim_stream_gives_each_sentence_once_it_is_complete() -> None:
+    stream = ClaimStream()
     pieces = [
-        '{"sent',
-        'ences": [{"te',
-        'xt": "Witk',
-        'off met \\"A',
-        'raghchi\\" in Rome.", "cit',
-        'ations": [1]}, {"text": "More',
-        '."}]}',
-    ]
-    shown = "".join(stream.feed(p) for p in pieces)
-    assert shown == 'Witkoff met "Araghchi" in Rome. More.'
+        '{"sent', 'ences": [{"te', 'xt": "Witk', 'off met \\"A', 'raghchi\\" in Rome.", "cit',
+        'ations": [1]}, {"text": "More', '.", "citations": []}]}',
+    ]  # fmt: skip
+    given = [stream.feed(p) for p in pieces]
+    assert given[:4] == [[], [], [], []]  # nothing before its object closes
+    assert given[5] == [('Witkoff met "Araghchi" in Rome.', [1])]
+    assert given[6] == [("More.", [])]
+    assert stream.close() == []
+
+
+def test_claim_stream_of_plain_text_waits_for_the_next_sentence() -> None:
+    stream = ClaimStream()
+    assert stream.feed("In Rome [1") == []
+    assert stream.feed("]. On Friday") == [("In Rome.", [1])]
+    assert stream.close() == [("On Friday", [])]
 
 
 def test_prompts_render_strictly(tmp_path: Path) -> None:

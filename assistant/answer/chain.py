@@ -8,32 +8,22 @@ when retrieval finds nothing relevant, it abstains and cites nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer.evidence import Evidence, covers, rank_evidence, render_evidence
-from assistant.answer.llm import ChatModel, Message, build_model
-from assistant.answer.parse import ANSWER_SCHEMA, StructuredStream, parse_marked, parse_structured
+from assistant.answer.evidence import Evidence, EvidenceRanker, render_evidence, short_answer
+from assistant.answer.llm import ChatModel, Message
+from assistant.answer.parse import ANSWER_SCHEMA, ClaimStream
 from assistant.answer.prompts import PromptLibrary
-from assistant.answer.question import standalone, validate
+from assistant.answer.question import resolve, standalone, validate
 from assistant.answer.verify import SupportChecker, content_words
-from assistant.config import AnswerSettings, Settings
-from assistant.errors import QuestionError
-from assistant.index.embedding import build_embedder
-from assistant.index.indexer import Index
+from assistant.config import AnswerSettings
+from assistant.errors import ModelError, QuestionError
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
-from assistant.types import Answer, AnswerSentence, Citation
+from assistant.types import Answer, AnswerSentence, Citation, ShortAnswer
 
 ABSTAIN_TEXT = "The articles do not cover this."
-RELEVANCE_MARGIN = 0.15
-
-
-@dataclass
-class Delta:
-    """A piece of streamed answer text (before checking)."""
-
-    text: str
 
 
 @dataclass
@@ -55,6 +45,15 @@ class _Clock:
         self.marks[name] = round(time.perf_counter() - self.started - sum(self.marks.values()), 4)
 
 
+def final(events: Iterable[Answer]) -> Answer:
+    """The last (final) answer of a stream."""
+    answers = list(events)
+    last = answers[-1] if answers else None
+    if last is None or last.partial:
+        raise AssertionError("the answer stream ended without a final answer")
+    return last
+
+
 class AnswerChain:
     """Answers questions about the indexed articles with verified citations."""
 
@@ -62,6 +61,7 @@ class AnswerChain:
         self,
         settings: AnswerSettings,
         retriever: HybridRetriever,
+        ranker: EvidenceRanker,
         checker: SupportChecker,
         model: ChatModel | None,
         prompts: PromptLibrary,
@@ -69,6 +69,7 @@ class AnswerChain:
     ) -> None:
         self.settings = settings
         self.retriever = retriever
+        self.ranker = ranker
         self.checker = checker
         self.model = model
         self.prompts = prompts
@@ -79,6 +80,8 @@ class AnswerChain:
         return self.retriever.index.store
 
     def close(self) -> None:
+        if self.model is not None:
+            self.model.close()
         self.retriever.index.close()
 
     def answer(
@@ -88,11 +91,8 @@ class AnswerChain:
         filters: Filters | None = None,
         k: int | None = None,
     ) -> Answer:
-        """The checked answer, without streaming."""
-        for event in self.stream(question, history, filters, k):
-            if isinstance(event, Answer):
-                return event
-        raise AssertionError("the answer stream ended without an answer")
+        """The final checked answer, without streaming."""
+        return final(self.stream(question, history, filters, k))
 
     def stream(
         self,
@@ -100,8 +100,10 @@ class AnswerChain:
         history: list[Message] | None = None,
         filters: Filters | None = None,
         k: int | None = None,
-    ) -> Iterator[Delta | Answer]:
-        """Yield the model's text as it is generated, then the checked ``Answer``.
+    ) -> Iterator[Answer]:
+        """Yield checked answers only: the quoted evidence as soon as it is ranked, then (with a
+        model) the answer again each time a generated sentence passes the checker; the last
+        one has ``partial`` False. Nothing unchecked is ever yielded.
 
         ``k`` overrides how many chunks are retrieved (``answer.retrieve_k``)."""
         clock = _Clock()
@@ -113,34 +115,39 @@ class AnswerChain:
         clock.mark("condense")
         hits = self.retriever.search(query, k=k or self.settings.retrieve_k, filters=filters)
         clock.mark("retrieve")
-        queries = [asked] if query == asked else [asked, query]
-        evidence = rank_evidence(
-            queries, hits, self.retriever.embedder, self.settings.evidence_sentences
-        )
+        # A follow-up is ranked as itself, pronouns resolved, and as the standalone question.
+        queries = [asked] if query == asked else [resolve(asked, history or []), query]
+        evidence = self.ranker.rank(queries, hits, self.settings.evidence_sentences)
         clock.mark("rank")
-        if not covers(
-            asked, evidence, self.settings.abstain_threshold, self.settings.multipart_coverage
-        ):
+        if not self.ranker.answerable(evidence):
             yield self._abstain(asked, query, clock)
             return
-        drafts: list[_Draft] = []
-        if self.model is not None:
-            raw = yield from self._generate(asked, evidence, clock)
-            drafts = self._check(self._claims(raw), evidence, asked)
-            clock.mark("verify")
-        shown = [d for d in drafts if d.supported or self.settings.unsupported == "mark"]
-        fallback = self.model is not None and not any(d.supported for d in drafts)
-        if not any(d.supported for d in drafts):
-            shown = self._quote(evidence)
-            if self.model is None:  # nothing was generated: stream the quote itself
-                for draft in shown:
-                    yield Delta(draft.text + " ")
-        yield self._finish(asked, query, shown, fallback, clock)
+        quote = [
+            _Draft(" ".join(e.text.split()), [e], True, 1.0) for e in self.ranker.quoted(evidence)
+        ]
+        if self.model is None:
+            yield self._finish(asked, query, quote, True, clock)
+            return
+        yield self._finish(asked, query, quote, True, clock, partial=True)
+        shown: list[_Draft] = []
+        notice = None
+        try:
+            for draft in self._generate(asked, evidence, clock):
+                if draft.supported or self.settings.unsupported == "mark":
+                    shown.append(draft)
+                    if any(d.supported for d in shown):
+                        yield self._finish(asked, query, shown, False, clock, partial=True)
+        except ModelError as exc:
+            # The question keeps its checked quote; the notice says why there is no model text.
+            notice = f"The answer model failed ({exc}); this answer quotes the sources."
+        clock.mark("verify")
+        if not any(d.supported for d in shown):
+            shown = quote
+        answer = self._finish(asked, query, shown, shown is quote, clock)
+        yield answer.model_copy(update={"notice": notice})
 
-    def _generate(
-        self, question: str, evidence: list[Evidence], clock: _Clock
-    ) -> Generator[Delta, None, str]:
-        """Stream the model's reply; returns the whole raw text (via StopIteration)."""
+    def _generate(self, question: str, evidence: list[Evidence], clock: _Clock) -> Iterator[_Draft]:
+        """Stream the model's reply and yield each sentence, checked, once it is complete."""
         assert self.model is not None
         messages: list[Message] = [
             {"role": "system", "content": self.prompts.render("answer_system")},
@@ -151,24 +158,15 @@ class AnswerChain:
                 ),
             },
         ]
-        structured = StructuredStream()
-        pieces: list[str] = []
+        claims = ClaimStream()
         first = True
         for piece in self.model.stream(messages, schema=ANSWER_SCHEMA):
             if first:
                 clock.mark("first_token")
                 first = False
-            pieces.append(piece)
-            visible = structured.feed(piece)
-            if visible:
-                yield Delta(visible)
+            yield from self._check(claims.feed(piece), evidence, question)
         clock.mark("generate")
-        return "".join(pieces)
-
-    @staticmethod
-    def _claims(raw: str) -> list[tuple[str, list[int]]]:
-        stripped = raw.strip()
-        return parse_structured(stripped) if stripped.startswith("{") else parse_marked(stripped)
+        yield from self._check(claims.close(), evidence, question)
 
     def _check(
         self, claims: list[tuple[str, list[int]]], evidence: list[Evidence], question: str
@@ -176,7 +174,7 @@ class AnswerChain:
         by_number = {e.n: e for e in evidence}
         asked = content_words(question)
         # A sentence must rest on evidence that matches the question about as well as the best.
-        relevant = evidence[0].relevance - RELEVANCE_MARGIN
+        relevant = evidence[0].relevance - self.ranker.settings.cite_margin
         drafts = []
         for text, numbers in claims:
             if not content_words(text) - asked:
@@ -191,12 +189,6 @@ class AnswerChain:
             drafts.append(_Draft(text, cited, supported, support.score))
         return drafts
 
-    def _quote(self, evidence: list[Evidence]) -> list[_Draft]:
-        """The extractive answer: the best sentence, and the next if it is nearly as relevant."""
-        best = evidence[0]
-        chosen = [best] + [e for e in evidence[1:2] if e.relevance >= best.relevance - 0.05]
-        return [_Draft(" ".join(e.text.split()), [e], True, 1.0) for e in chosen]
-
     def _abstain(self, question: str, query: str, clock: _Clock) -> Answer:
         clock.mark("total")
         return Answer(
@@ -206,8 +198,9 @@ class AnswerChain:
         )  # fmt: skip
 
     def _finish(
-        self, question: str, query: str, drafts: list[_Draft], fallback: bool, clock: _Clock
-    ) -> Answer:
+        self, question: str, query: str, drafts: list[_Draft], fallback: bool, clock: _Clock,
+        partial: bool = False,
+    ) -> Answer:  # fmt: skip
         numbers: dict[tuple[str, int], int] = {}
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
@@ -233,12 +226,33 @@ class AnswerChain:
             + ("" if s.supported else " (unsupported)")
             for s in sentences
         )
-        clock.mark("finish")
+        if not partial:
+            clock.mark("finish")
         return Answer(
             question=question, standalone_question=query, text=text, sentences=sentences,
             citations=citations, abstained=False, fallback=fallback, provider=self.provider,
-            model=self._model_name(), timings=clock.marks,
+            model=self._model_name(), timings=dict(clock.marks), partial=partial,
+            short_answer=self._short(question, drafts, numbers),
         )  # fmt: skip
+
+    @staticmethod
+    def _short(
+        question: str, drafts: list[_Draft], numbers: dict[tuple[str, int], int]
+    ) -> ShortAnswer | None:
+        """The answer phrase from the first supported sentence's first citation, when that
+        sentence states it too."""
+        for draft in drafts:
+            if not draft.supported:
+                continue
+            item = draft.cited[0]
+            entity = short_answer(question, item)
+            if entity is None or entity.text not in draft.text:
+                return None
+            return ShortAnswer(
+                text=entity.text, n=numbers[(item.hit.article_id, item.start)],
+                start=item.start + entity.start, end=item.start + entity.end,
+            )  # fmt: skip
+        return None
 
     def _citation(self, n: int, item: Evidence) -> Citation:
         article = self.store.get(item.hit.article_id)
@@ -251,17 +265,3 @@ class AnswerChain:
 
     def _model_name(self) -> str:
         return self.model.name if self.model is not None else "none"
-
-
-def open_chain(settings: Settings) -> AnswerChain:
-    """Everything an answer needs, built from settings; close with ``chain.close()``."""
-    embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder)
-    return AnswerChain(
-        settings.answer,
-        HybridRetriever(settings.retrieval, embedder, index),
-        SupportChecker(embedder, settings.answer.support_threshold),
-        build_model(settings.llm),
-        PromptLibrary(settings.answer.prompts_dir),
-        settings.llm.provider,
-    )

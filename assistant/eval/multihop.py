@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.eval.datasets import Benchmark, read_json, write_articles
+from assistant.eval.benchmark import Benchmark, read_json, write_articles
 from assistant.eval.questions import GoldEvidence, QuestionRow
 
 REFERENCE = [

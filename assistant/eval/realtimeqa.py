@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
-from assistant.eval.datasets import Benchmark, read_jsonl, write_articles
+from assistant.eval.benchmark import Benchmark, read_jsonl, write_articles
 from assistant.eval.questions import EvalDataError, GoldEvidence, QuestionRow
 
 NOTES = [
@@ -43,13 +44,44 @@ def rows(qa: list[dict[str, Any]], gcs: dict[str, dict[str, Any]]) -> list[Quest
     return out
 
 
-def load(path: Path, scratch: Path) -> Benchmark:
-    from benchmarks.realtimeqa import articles
+def outlet(url: str) -> str:
+    """The outlet of an article, from its url: ``https://www.cnn.com/...`` -> ``cnn.com``."""
+    host = urlparse(url).hostname or "unknown"
+    return host.removeprefix("www.")
 
+
+def articles(dataset: Path) -> list[dict[str, Any]]:
+    """Unique (by url) articles of every ``*_gcs.jsonl`` file, in file order."""
+    files = sorted(dataset.glob("*_gcs.jsonl"))
+    if not files:
+        raise EvalDataError(f"no *_gcs.jsonl files in {dataset}; pass --path")
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for path in files:
+        for record in read_jsonl(path):
+            for result in record["search_result"]:
+                url = result["url"]
+                if url in seen or not result.get("text"):
+                    continue
+                seen.add(url)
+                authors = result.get("authors") or []
+                out.append({
+                    "title": result.get("title") or url, "text": result["text"], "url": url,
+                    "source": outlet(url), "authors": authors if isinstance(authors, list) else [],
+                    "publish_date": result.get("publish_date"),
+                })  # fmt: skip
+    return out
+
+
+def write_corpus(dataset: Path, target: Path) -> Path:
+    """The dataset's articles as ``target/realtimeqa.jsonl``; returns ``target``."""
+    return write_articles(target, "realtimeqa", articles(dataset))
+
+
+def load(path: Path, scratch: Path) -> Benchmark:
     qa_files = sorted(path.glob("*_qa.jsonl"))
     if not qa_files or not list(path.glob("*_gcs.jsonl")):
         raise EvalDataError(f"no *_qa.jsonl / *_gcs.jsonl files in {path}; pass --path")
     qa = [q for f in qa_files for q in read_jsonl(f)]
     gcs = {g["question_id"]: g for f in sorted(path.glob("*_gcs.jsonl")) for g in read_jsonl(f)}
-    corpus = write_articles(scratch, "realtimeqa", articles(path))
-    return Benchmark("realtimeqa", [corpus], rows(qa, gcs), [], NOTES)
+    return Benchmark("realtimeqa", [write_corpus(path, scratch)], rows(qa, gcs), [], NOTES)

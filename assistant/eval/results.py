@@ -14,7 +14,7 @@ from assistant.eval.metrics import percentile
 RATE_METRICS = (
     "accuracy", "token_f1", "hits@1", "hits@4", "hits@10", "mrr@10", "map@10",
     "span_validity", "citation_recall", "citation_precision", "faithfulness",
-    "abstain_rate", "false_refusal_rate", "misled_rate",
+    "abstain_rate", "false_refusal_rate", "misled_rate", "short_answer_rate", "short_answer_em",
 )  # fmt: skip
 TIME_METRICS = ("latency_p50_s", "latency_p95_s", "ttft_p50_s", "ttft_p95_s")
 METRICS = RATE_METRICS + TIME_METRICS
@@ -48,7 +48,11 @@ class QuestionResult(BaseModel):
     citation_recall: float | None
     citation_precision: float | None
     seconds: float
-    ttft: float
+    ttft: float = Field(description="seconds to the first shown (checked) answer")
+    short_answer: str | None = None
+    short_exact: bool | None = Field(
+        default=None, description="correct answers: the short answer is a gold alias"
+    )
 
 
 class ConfigSummary(BaseModel):
@@ -91,6 +95,7 @@ def aggregate(label: str, provider: str, model: str, rows: list[QuestionResult])
     scored = [r for r in answerable if r.retrieval_scored]
     with_sentences = [r for r in rows if r.citation_recall is not None]
     planted = [r for r in rows if r.misled is not None]
+    correct = [r for r in answerable if r.correct]
     citations = sum(r.citations for r in rows)
     sentences = sum(r.sentences for r in rows)
     ranks = [r.gold_rank for r in scored]
@@ -109,6 +114,8 @@ def aggregate(label: str, provider: str, model: str, rows: list[QuestionResult])
         "abstain_rate": _rate([r.abstained for r in unanswerable]),
         "false_refusal_rate": _rate([r.abstained for r in answerable]),
         "misled_rate": _rate([bool(r.misled) for r in planted]),
+        "short_answer_rate": _rate([r.short_answer is not None for r in correct]),
+        "short_answer_em": _rate([bool(r.short_exact) for r in correct if r.short_answer]),
         "latency_p50_s": percentile([r.seconds for r in rows], 50),
         "latency_p95_s": percentile([r.seconds for r in rows], 95),
         "ttft_p50_s": percentile([r.ttft for r in rows], 50),

@@ -13,15 +13,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.answer.chain import AnswerChain, open_chain
+from assistant.answer.chain import AnswerChain
 from assistant.answer.llm import Message
+from assistant.app import open_chain, run_ingest
 from assistant.config import Settings
 from assistant.errors import QuestionError
 from assistant.eval.questions import EvalDataError, GoldEvidence, QuestionRow
 from assistant.eval.results import QuestionResult
 from assistant.eval.scoring import Gold, score
-from assistant.index.embedding import build_embedder
-from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.indexer import IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters
 from assistant.types import Answer, Article
@@ -34,12 +34,7 @@ def build_index(settings: Settings, corpus: Sequence[Path], progress: bool) -> I
     for path in corpus:
         if not path.exists():
             raise EvalDataError(f"corpus path {path} does not exist; check --corpus or --path")
-    embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder)
-    try:
-        return Indexer(settings, embedder, index).run(list(corpus), progress=progress)
-    finally:
-        index.close()
+    return run_ingest(settings, corpus, progress=progress)
 
 
 def _matches(article: Article, ref: str) -> bool:
@@ -111,14 +106,14 @@ def _filters(row: QuestionRow) -> Filters | None:
 
 
 def _timed(chain: AnswerChain, row: QuestionRow) -> tuple[Answer, float, float]:
-    """The answer, seconds to the first streamed event, and total seconds."""
+    """The final answer, seconds to the first shown (checked) answer, and total seconds."""
     history: list[Message] = [t.model_dump() for t in row.history]
     started = time.perf_counter()
     first: float | None = None
     try:
         for event in chain.stream(row.question, history, _filters(row)):
             first = first if first is not None else time.perf_counter() - started
-            if isinstance(event, Answer):
+            if not event.partial:
                 return event, first, time.perf_counter() - started
     except QuestionError as exc:  # the chain refused the question: score it as a refusal
         elapsed = time.perf_counter() - started

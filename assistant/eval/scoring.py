@@ -13,6 +13,7 @@ from assistant.eval.metrics import (
     citation_scores,
     contains_alias,
     first_relevant_rank,
+    normalise,
     pick_choice,
 )
 from assistant.eval.questions import QuestionRow
@@ -83,8 +84,17 @@ def score(
         sentences=len(answer.sentences),
         supported_sentences=sum(faithful(s, list(quotes.values()), entails) for s, _ in cited),
         citation_recall=alce[0] if alce else None, citation_precision=alce[1] if alce else None,
-        seconds=0.0, ttft=0.0,
+        seconds=0.0, ttft=0.0, short_answer=answer.short_answer.text if answer.short_answer else None,
+        short_exact=short_exact(row, answer) if correct else None,
     )  # fmt: skip
+
+
+def short_exact(row: QuestionRow, answer: Answer) -> bool | None:
+    """Whether the short answer equals a gold alias after SQuAD normalisation; None without one."""
+    if answer.short_answer is None:
+        return None
+    said = normalise(answer.short_answer.text)
+    return any(said == normalise(a) for a in row.answers)
 
 
 def valid_citations(answer: Answer, chain: AnswerChain) -> int:

@@ -6,22 +6,11 @@ import hashlib
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import ValidationError
-
-from assistant.config import LLMSettings, Settings, load_settings
+from assistant.app import with_provider
+from assistant.config import Settings, load_settings
 from assistant.errors import ConfigError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def with_provider(settings: Settings, provider: str) -> Settings:
-    """``settings`` with ``llm.provider`` replaced, validated like the CLI's ``--provider``."""
-    try:
-        llm = LLMSettings.model_validate(settings.llm.model_dump() | {"provider": provider})
-    except ValidationError as exc:
-        reason = "; ".join(e["msg"] for e in exc.errors())
-        raise ConfigError(f"--provider {provider}: {reason}; set it in the --config file") from exc
-    return settings.model_copy(update={"llm": llm})
 
 
 def configs(files: list[Path], providers: list[str]) -> list[tuple[str, Settings]]:

@@ -23,6 +23,7 @@ from assistant.index.dedup import DuplicateFinder, signature
 from assistant.index.embedding import Embedder, index_signature
 from assistant.index.keyword import KeywordIndex
 from assistant.index.lock import WriterLock, writer_lock
+from assistant.index.sentences import SentenceCache
 from assistant.index.store import ArticleStore
 from assistant.index.vectors import VectorIndex
 from assistant.ingest.chunking import Chunker
@@ -43,6 +44,11 @@ def content_hash(loaded: LoadedArticle) -> str:
     """Changes whenever the text or any metadata changes."""
     payload = json.dumps([loaded.text, loaded.meta.model_dump()], sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def content_version(digest: str) -> str:
+    """The short form of a content hash that chunk ids carry."""
+    return digest[:8]
 
 
 @dataclass
@@ -66,6 +72,7 @@ class Index:
     store: ArticleStore
     vectors: VectorIndex
     bm25_dir: Path
+    sentences: SentenceCache
     lock: WriterLock | None = None
 
     @classmethod
@@ -85,14 +92,16 @@ class Index:
             store = ArticleStore(data / "articles.sqlite3")
             sig = index_signature(embedder, settings.embedding.provider)
             vectors = VectorIndex(settings.chroma, data, sig, reindex=reindex)
+            sentences = SentenceCache(data / "sentences.sqlite3", embedder, sig)
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
-        return cls(store, vectors, data / "bm25", lock)
+        return cls(store, vectors, data / "bm25", sentences, lock)
 
     def close(self) -> None:
         self.store.close()
+        self.sentences.close()
         if self.lock is not None:
             self.lock.release()
 
@@ -131,6 +140,9 @@ class Indexer:
         todo, leftovers = self._plan(loaded.articles, report)
         report.chunks = self._write(todo, leftovers, progress)
         KeywordIndex.open(self.index.bm25_dir, self.index.store)  # adds only what changed
+        states = self.index.store.states().items()
+        live = {f"{aid}-{content_version(digest)}" for aid, (digest, _) in states}
+        self.index.sentences.prune(live)  # sentences of changed or removed articles
         report.seconds = time.perf_counter() - started
         return report
 
@@ -246,7 +258,9 @@ class Indexer:
             for article in self._articles(todo, leftovers):
                 blob = signature(article.text)
                 article.dup_of = finder.find(article.id, blob)
-                chunks = self.chunker.chunk(article.id, article.content_hash[:8], article.text)
+                chunks = self.chunker.chunk(
+                    article.id, content_version(article.content_hash), article.text
+                )
                 new_ids = {c.id for c in chunks}
                 stale = [c.id for c in store.chunks_of(article.id) if c.id not in new_ids]
                 store.stage(article, chunks, blob)
@@ -290,6 +304,8 @@ class Indexer:
         chunks = [c for _, cs in batch for c in cs]
         vectors = self.embedder.get_text_embedding_batch([c.text for c in chunks])
         self.index.vectors.upsert(chunks, {a.id: a for a, _ in batch}, vectors)
+        if self.settings.ingest.sentence_cache:
+            self.index.sentences.add_chunks(chunks)  # evidence ranking reads these
         self.index.store.mark([a.id for a, _ in batch], "ready")
         articles_bar.update(len(batch))
         chunks_bar.update(len(chunks))

@@ -50,6 +50,16 @@ def sentence_spans(text: str) -> list[Span]:
     return spans
 
 
+def chunk_id(article_id: str, version: str, ordinal: int) -> str:
+    """The id of chunk ``ordinal`` of one version (content hash prefix) of an article."""
+    return f"{article_id}-{version}-{ordinal:04d}"
+
+
+def article_version(chunk: str) -> str:
+    """``{article id}-{version}`` of a chunk id: what changes when the article does."""
+    return chunk.rsplit("-", 1)[0]
+
+
 def _strip(text: str, start: int, end: int) -> Span:
     while start < end and text[start].isspace():
         start += 1
@@ -85,7 +95,7 @@ class Chunker:
             inside = [(max(s, start), min(e, end)) for s, e in sentences if s < end and e > start]
             chunks.append(
                 Chunk(
-                    id=f"{article_id}-{version}-{ordinal:04d}",
+                    id=chunk_id(article_id, version, ordinal),
                     article_id=article_id,
                     ordinal=ordinal,
                     start=start,

@@ -16,7 +16,6 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answer.chain import Delta
 from assistant.answer.llm import Message
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError
@@ -58,6 +57,8 @@ def build_app(
     with demo:
         session = gr.BrowserState(None, storage_key="news-assistant-session", secret=secret)
         gr.Markdown("## News assistant\nAnswers from the articles, with every citation checked.")
+        if service.model_problem:
+            gr.Markdown(_model_banner(service.model_problem), elem_id="model-banner")
         with gr.Tab("Chat", id="chat-tab"), gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -173,7 +174,7 @@ class _Chat:
         self, question: str, shown: list[dict[str, Any]], session: object, k: float,
         profile: str, outlets: list[str] | None, since: str | None, until: str | None,
     ) -> Iterator[tuple[str, list[dict[str, str]], str]]:  # fmt: skip
-        """Stream the draft into the chat, then replace it with the checked answer.
+        """Show the checked quote at once, then each checked update of the answer.
 
         Yields (question box, messages, session id): a session is made here when the page's
         load has not set one yet (a fast first click) or the caller is an API client."""
@@ -187,16 +188,12 @@ class _Chat:
         yield "", messages, sid
         try:
             filters = _filters(outlets, since, until)
-            draft = ""
             for event in self.service.stream(
                 question, _history(answers), filters, int(k), profile or DEFAULT_PROFILE
-            ):
-                if isinstance(event, Delta):
-                    draft += event.text
-                    messages[-1]["content"] = render.draft_html(draft)
-                else:
+            ):  # checked answers only: the quote first, then what the model adds
+                if not event.partial:
                     self.conversations.append(sid, event)
-                    messages[-1]["content"] = render.answer_html(event)
+                messages[-1]["content"] = render.answer_html(event)
                 yield "", messages, sid
         except AssistantError as exc:
             messages[-1]["content"] = render.error_html(str(exc))
@@ -297,6 +294,13 @@ class _Library:
 def _md(text: str) -> str:
     """Untrusted text (titles, file names, messages quoting them) for a Markdown status line."""
     return render.markdown_text(text)
+
+
+def _model_banner(reason: str) -> str:
+    return (
+        f"**The answer model cannot run on this machine** ({_md(reason)}); answers quote the "
+        "sources. Run `python -m assistant doctor`."
+    )
 
 
 def _escape(text: str) -> str:

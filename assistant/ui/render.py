@@ -116,19 +116,29 @@ def answer_html(answer: Answer) -> str:
         flag = "" if sentence.supported else ' <small class="flag">(unsupported)</small>'
         parts.append(f'<span class="{css}">{_e(sentence.text)}{marks}{flag}</span>')
     status = "quoted" if answer.fallback else "supported"
-    note = (
-        '<p class="note"><small>Quoted from the sources: no generated sentence was supported '
-        "by its citations.</small></p>"
-        if answer.fallback
-        else ""
-    )
+    note = ""
+    if answer.partial:
+        note = '<p class="note"><small>Checking what the answer model adds…</small></p>'
+    elif answer.fallback and answer.model != "none":
+        note = (
+            '<p class="note"><small>Quoted from the sources: no generated sentence was '
+            "supported by its citations.</small></p>"
+        )
+    if answer.notice:
+        note += f'<p class="notice"><small>{_e(answer.notice)}</small></p>'
     sources = "".join(
         f'<li><a class="source" href="{CitationRef.of(c).href}">'
         f"&#91;{c.n}&#93; {byline(c.source, c.title, c.published)}</a></li>"
         for c in answer.citations
     )
+    short = (
+        f'<p class="short"><strong>{_e(answer.short_answer.text)}</strong></p>'
+        if answer.short_answer
+        else ""
+    )
+    pending = " pending" if answer.partial else ""
     return clean(
-        f'<div class="answer {status}"><p>{" ".join(parts)}</p>{note}'
+        f'<div class="answer {status}{pending}">{short}<p>{" ".join(parts)}</p>{note}'
         f'<ol class="sources">{sources}</ol></div>'
     )
 

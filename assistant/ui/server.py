@@ -79,6 +79,7 @@ def serve(settings: Settings, host: str, port: int, public: bool, no_auth: bool 
     upload_root = settings.corpus_dir.resolve()
     service = AssistantService(settings)
     try:
+        service.check_model()  # a model that cannot run here: quotes and a banner, not crashes
         conversations = ConversationStore(
             settings.data_dir / "conversations.sqlite3", settings.ui.max_turns
         )

@@ -7,41 +7,30 @@ call runs on a single worker, in arrival order, while the web server's threads o
 
 from __future__ import annotations
 
+import logging
 import queue
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from assistant.answer.chain import AnswerChain, Delta
-from assistant.answer.llm import Message, build_model
-from assistant.answer.prompts import PromptLibrary
-from assistant.answer.verify import SupportChecker
+from assistant.answer.chain import AnswerChain
+from assistant.answer.llm import Message
+from assistant.answer.llm_process import ModelProcess
+from assistant.app import Parts, open_parts
 from assistant.config import LLMSettings, Settings
-from assistant.errors import ConfigError
-from assistant.index.embedding import Embedder, build_embedder
+from assistant.errors import AssistantError, ConfigError
 from assistant.index.failures import storage_errors
-from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.indexer import Indexer, IngestReport
 from assistant.index.store import ArticleStore
-from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.retrieve.hybrid import Filters
 from assistant.types import Answer, Article
 
 T = TypeVar("T")
+log = logging.getLogger("assistant.serve")
 DEFAULT_PROFILE = "default"
 EXTRACTIVE_PROFILE = "extractive"
-
-
-@dataclass
-class _Parts:
-    """What every chain shares: one embedder, one index, one retriever, one checker."""
-
-    embedder: Embedder
-    index: Index
-    retriever: HybridRetriever
-    checker: SupportChecker
-    prompts: PromptLibrary
 
 
 class AssistantService:
@@ -51,6 +40,7 @@ class AssistantService:
         self.settings = settings
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-index")
         self._chains: dict[str, AnswerChain] = {}
+        self.model_problem: str | None = None  # why the default model cannot run, if it cannot
         self._parts = self.call(self._open)
 
     def call(self, fn: Callable[[], T]) -> T:
@@ -58,20 +48,37 @@ class AssistantService:
         return self._worker.submit(fn).result()
 
     def close(self) -> None:
+        for chain in self._chains.values():
+            if chain.model is not None:
+                self.call(chain.model.close)
         self.call(self._parts.index.close)
         self._worker.shutdown()
 
-    def _open(self) -> _Parts:
-        embedder = build_embedder(self.settings.embedding)
+    def _open(self) -> Parts:
         # Held until close: uploads and deletes write, so no other writer may share data_dir.
-        index = Index.open(self.settings, embedder, writer="serve")
-        return _Parts(
-            embedder,
-            index,
-            HybridRetriever(self.settings.retrieval, embedder, index),
-            SupportChecker(embedder, self.settings.answer.support_threshold),
-            PromptLibrary(self.settings.answer.prompts_dir),
-        )
+        return open_parts(self.settings, writer="serve")
+
+    def check_model(self) -> str | None:
+        """Probe the default llama.cpp model once (one token in its child process); if it
+        cannot run, the default profile quotes the sources instead. Returns why, or None."""
+        if self.settings.llm.provider == "llamacpp":
+            self.model_problem = self.call(self._probe_default)
+        return self.model_problem
+
+    def _probe_default(self) -> str | None:
+        try:
+            model = self._chain(DEFAULT_PROFILE).model
+            if isinstance(model, ModelProcess):  # an in-process model that loaded is up
+                model.probe()
+            return None
+        except AssistantError as exc:
+            reason = str(exc)
+        failed = self._chains.pop(DEFAULT_PROFILE, None)
+        if failed is not None and failed.model is not None:
+            failed.model.close()
+        log.error("the answer model cannot run (%s); answers quote the sources instead", reason)
+        self._chains[DEFAULT_PROFILE] = self._parts.chain(LLMSettings(provider="extractive"))
+        return reason
 
     # --- answers ---------------------------------------------------------------------
 
@@ -79,6 +86,8 @@ class AssistantService:
         """``{name: description}`` of the answer models configured, default first."""
         llm = self.settings.llm
         found = {DEFAULT_PROFILE: _describe(llm)}
+        if self.model_problem:
+            found[DEFAULT_PROFILE] = "extractive (the answer model cannot run here)"
         found.update({name: _describe(m) for name, m in self.settings.models.items()})
         if llm.provider != "extractive":
             found.setdefault(EXTRACTIVE_PROFILE, "extractive (quotes, no model)")
@@ -97,15 +106,7 @@ class AssistantService:
 
     def _chain(self, profile: str) -> AnswerChain:
         if profile not in self._chains:
-            llm, p = self._llm(profile), self._parts
-            self._chains[profile] = AnswerChain(
-                self.settings.answer,
-                p.retriever,
-                p.checker,
-                build_model(llm),
-                p.prompts,
-                llm.provider,
-            )
+            self._chains[profile] = self._parts.chain(self._llm(profile))
         return self._chains[profile]
 
     def stream(
@@ -115,9 +116,10 @@ class AssistantService:
         filters: Filters,
         k: int | None = None,
         profile: str = DEFAULT_PROFILE,
-    ) -> Iterator[Delta | Answer]:
-        """The answer chain's events, produced on the worker and handed over as they come."""
-        events: queue.Queue[Delta | Answer | BaseException | None] = queue.Queue()
+    ) -> Iterator[Answer]:
+        """The answer chain's checked answers, produced on the worker and handed over as they
+        come (the last is final)."""
+        events: queue.Queue[Answer | BaseException | None] = queue.Queue()
 
         def produce() -> None:
             try:

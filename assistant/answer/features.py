@@ -1,0 +1,199 @@
+"""Features of a (question, candidate sentence) pair, for the learned evidence model.
+
+The same code computes them when the model is trained (``assistant.eval.train_evidence``) and
+when a question is answered, so what was measured is what runs. Every feature is a plain
+number; the model (``evidence_model.py``) weighs them. Some are relative to the other
+candidates of the same question (how far below the best cosine, say), which is what ranking
+needs; the absolute ones are what abstention needs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from assistant.answer.verify import content_words, names, numbers
+from assistant.ingest.entities import Entity, answer_type, compatible_labels
+
+_WORD = re.compile(r"\w+")
+PREFIX = 5  # "Israeli" ~ "Israel", "Iranian" ~ "Iran": same first letters count as the word
+
+FEATURES = (
+    "cosine",  # embedding cosine of question and sentence
+    "overlap",  # IDF-weighted share of the question's words in the sentence
+    "overlap_context",  # ... in the previous sentence, the sentence and the title together
+    "overlap_title",  # ... in the article title
+    "bigrams",  # share of the question's adjacent word pairs found in the sentence
+    "missing",  # IDF of the rarest question word missing from sentence, previous and title (/8)
+    "all_words",  # every word of the question is in the sentence, the previous one or the title
+    "names",  # share of the question's names in the sentence
+    "names_context",  # ... in the previous sentence, sentence and title
+    "numbers",  # share of the question's numbers in the sentence (1 when it has none)
+    "type_person",
+    "type_place",
+    "type_date",
+    "type_number",
+    "type_org",
+    "type_other",  # one-hot: the answer type the question asks for
+    "typed_answer",  # the sentence has a new entity of the type asked for
+    "typed_near",  # ... within a few words of a word of the question (1 / (1 + distance))
+    "new_entity",  # the sentence has an entity the question does not name
+    "new_words",  # share of the sentence's words that are not in the question
+    "is_question",  # the sentence is itself a question
+    "length",  # log of the sentence's word count
+    "position",  # log of the sentence's character offset in the article
+    "cosine_gap",  # best cosine among the candidates minus this one's
+    "overlap_gap",  # best overlap among the candidates minus this one's
+    "context_gap",  # best context overlap among the candidates minus this one's
+)
+TYPES = ("PERSON", "PLACE", "DATE", "NUMBER", "ORG", "OTHER")
+
+
+@cache
+def _idf(word: str) -> float:
+    """Rarity of a word in general English: 8 minus its Zipf frequency (rare names score ~8)."""
+    from wordfreq import zipf_frequency
+
+    return max(0.5, 8.0 - zipf_frequency(word, "en"))
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What the features need of the question, computed once per question."""
+
+    text: str
+    weights: dict[str, float]  # stemmed content word -> IDF weight
+    prefixes: dict[str, str]  # stemmed content word -> its first letters
+    bigrams: frozenset[tuple[str, str]]
+    names: frozenset[str]
+    numbers: frozenset[str]
+    type: str
+    words: frozenset[str]  # lower-cased surface words
+
+
+def question_info(question: str) -> QuestionInfo:
+    weights: dict[str, float] = {}
+    prefixes: dict[str, str] = {}
+    order: list[str] = []
+    for word in _WORD.findall(question):
+        for stem in content_words(word):
+            weights[stem] = max(weights.get(stem, 0.0), _idf(word.casefold()))
+            prefixes[stem] = word.casefold()[:PREFIX]
+            order.append(stem)
+    return QuestionInfo(
+        text=question, weights=weights, prefixes=prefixes,
+        bigrams=frozenset(itertools.pairwise(order)), names=frozenset(names(question)),
+        numbers=frozenset(numbers(question)), type=answer_type(question),
+        words=frozenset(w.casefold() for w in _WORD.findall(question)),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of an article, with what surrounds it."""
+
+    text: str
+    previous: str
+    title: str
+    start: int
+    entities: tuple[Entity, ...]
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The words of a text as stems and as first letters, for matching question words."""
+
+    stems: set[str]
+    prefixes: set[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        words = [w.casefold() for w in _WORD.findall(text)]
+        return cls(content_words(text), {w[:PREFIX] for w in words if len(w) >= PREFIX})
+
+    def has(self, q: QuestionInfo, stem: str) -> bool:
+        prefix = q.prefixes[stem]
+        return stem in self.stems or (len(prefix) >= PREFIX and prefix in self.prefixes)
+
+
+def _weighted(q: QuestionInfo, words: _Words) -> float:
+    total = sum(q.weights.values())
+    return sum(w for s, w in q.weights.items() if words.has(q, s)) / total if total else 0.0
+
+
+def _share(wanted: frozenset[str], present: set[str]) -> float:
+    return len(wanted & present) / len(wanted) if wanted else 1.0
+
+
+def _is_new(entity: Entity, q: QuestionInfo) -> bool:
+    words = {w.casefold() for w in _WORD.findall(entity.text)}
+    return bool(words) and not words <= q.words
+
+
+def _nearness(q: QuestionInfo, c: Candidate, typed: list[Entity]) -> float:
+    """1 / (1 + words between a typed entity and the nearest word of the question)."""
+    asked = {p for p in q.prefixes.values() if len(p) >= PREFIX}
+    spots = [
+        m.start()
+        for m in _WORD.finditer(c.text)
+        if content_words(m.group()) & q.weights.keys() or m.group().casefold()[:PREFIX] in asked
+    ]
+    if not typed or not spots:
+        return 0.0
+    best = math.inf
+    for e in typed:
+        for spot in spots:
+            lo, hi = sorted((spot, e.start if spot < e.start else e.end))
+            best = min(best, len(_WORD.findall(c.text[lo:hi])))
+    return 1.0 / (1.0 + best)
+
+
+def _features(q: QuestionInfo, c: Candidate, cosine: float) -> list[float]:
+    sentence = _Words.of(c.text)
+    context = _Words.of(f"{c.previous} {c.text} {c.title}")
+    tokens = {w.casefold() for w in _WORD.findall(c.text)}
+    window = tokens | {w.casefold() for w in _WORD.findall(f"{c.previous} {c.title}")}
+    stems = [s for w in _WORD.findall(c.text) for s in content_words(w)]
+    pairs = set(itertools.pairwise(stems))
+    wanted = compatible_labels(q.type)
+    new = [e for e in c.entities if _is_new(e, q)]
+    typed = [e for e in new if e.label in wanted]
+    words = _WORD.findall(c.text)
+    return [
+        cosine,
+        _weighted(q, sentence),
+        _weighted(q, context),
+        _weighted(q, _Words.of(c.title)),
+        len(q.bigrams & pairs) / len(q.bigrams) if q.bigrams else 0.0,
+        max((w for s, w in q.weights.items() if not context.has(q, s)), default=0.0) / 8.0,
+        1.0 if all(context.has(q, s) for s in q.weights) else 0.0,
+        _share(q.names, tokens),
+        _share(q.names, window),
+        _share(q.numbers, numbers(c.text)),
+        *(1.0 if q.type == t else 0.0 for t in TYPES),
+        1.0 if typed else 0.0,
+        _nearness(q, c, typed),
+        1.0 if new else 0.0,
+        len(sentence.stems - set(q.weights)) / len(sentence.stems) if sentence.stems else 0.0,
+        1.0 if c.text.rstrip().endswith("?") else 0.0,
+        math.log1p(len(words)),
+        math.log1p(c.start),
+    ]
+
+
+def feature_matrix(
+    q: QuestionInfo, candidates: Sequence[Candidate], cosines: Sequence[float]
+) -> np.ndarray:
+    """The values of ``FEATURES`` for every candidate of one question, one row each."""
+    rows = np.array(
+        [_features(q, c, float(x)) for c, x in zip(candidates, cosines, strict=True)]
+    ).reshape(len(candidates), len(FEATURES) - 3)
+    gaps = [FEATURES.index(name) for name in ("cosine", "overlap", "overlap_context")]
+    relative = rows[:, gaps].max(axis=0, initial=0.0) - rows[:, gaps]
+    return np.hstack([rows, relative])

