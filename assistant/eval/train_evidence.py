@@ -98,19 +98,44 @@ def matrix(groups: list[Group]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 Data = dict[str, tuple[list[Group], np.ndarray, np.ndarray, np.ndarray]]
 
 
+# Signs the weights must keep, whatever one dataset's quirks suggest: more overlap or a closer
+# embedding never makes a sentence less likely to answer, a gap to the best never more likely.
+POSITIVE = ("cosine", "overlap", "overlap_context", "overlap_title", "bigrams", "names",
+            "names_context", "numbers", "typed_answer", "typed_near", "all_words")  # fmt: skip
+NEGATIVE = ("missing", "is_question", "cosine_gap", "overlap_gap", "context_gap")
+L2 = 1.0  # ridge penalty on the standardised weights
+
+
 def fit(data: Data, names: Sequence[str]) -> evidence_model.EvidenceModel:
     """A standardised logistic regression over the datasets ``names``, each weighing the same
-    however many sentences it has (so no one dataset's habits dominate)."""
-    from sklearn.linear_model import LogisticRegression
+    however many sentences it has (so no one dataset's habits dominate), with the signs of
+    ``POSITIVE`` and ``NEGATIVE`` weights fixed (a bounded L-BFGS fit)."""
+    from scipy.optimize import minimize
 
     x = np.vstack([data[n][1] for n in names])
-    y = np.concatenate([data[n][2] for n in names])
-    weight = np.concatenate([np.full(len(data[n][2]), len(y) / len(data[n][2])) for n in names])
+    y = np.concatenate([data[n][2] for n in names]).astype(float)
+    weight = np.concatenate([np.full(len(data[n][2]), 1 / len(data[n][2])) for n in names])
+    weight /= weight.sum()
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=3000).fit((x - mean) / scale, y, weight)
+    z = (x - mean) / scale
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        logits = z @ theta[:-1] + theta[-1]
+        p = 1 / (1 + np.exp(-logits))
+        nll = np.logaddexp(0, logits) - y * logits
+        grad = (p - y) * weight
+        value = float(weight @ nll) + L2 / len(y) * float(theta[:-1] @ theta[:-1])
+        gradient = np.append(z.T @ grad + 2 * L2 / len(y) * theta[:-1], grad.sum())
+        return value, gradient
+
+    bounds = [
+        (0, None) if f in POSITIVE else (None, 0) if f in NEGATIVE else (None, None)
+        for f in FEATURES
+    ] + [(None, None)]
+    theta = minimize(loss, np.zeros(len(FEATURES) + 1), jac=True, bounds=bounds).x
     fitted = evidence_model.EvidenceModel(
-        mean, scale, model.coef_[0], float(model.intercept_[0]), 0.0, "+".join(names)
+        mean, scale, theta[:-1], float(theta[-1]), 0.0, "+".join(names)
     )
     return replace(fitted, threshold=threshold(data, names, fitted))
 
