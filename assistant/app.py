@@ -20,7 +20,8 @@ from assistant.answer.verify import SupportChecker
 from assistant.config import LLMSettings, Settings
 from assistant.errors import ConfigError
 from assistant.index.embedding import Embedder, build_embedder
-from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.handle import Index
+from assistant.index.indexer import Indexer, IngestReport
 from assistant.retrieve.hybrid import HybridRetriever
 
 

@@ -21,7 +21,8 @@ from assistant.config import Settings, load_settings, masked_settings
 from assistant.errors import AssistantError, ConfigError
 from assistant.index.embedding import build_embedder
 from assistant.index.failures import storage_errors
-from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.handle import Index
+from assistant.index.indexer import Indexer, IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
 from assistant.terminal import printable

@@ -200,7 +200,7 @@ def check_embedder(settings: Settings) -> tuple[Check, Embedder | None]:
 
 def check_index(settings: Settings, embedder: Embedder | None) -> Check:
     """Store (ready chunks), Chroma and BM25 hold the same number of chunks."""
-    from assistant.index.indexer import Index
+    from assistant.index.handle import Index
     from assistant.index.keyword import KeywordIndex
 
     ingest = "run python -m assistant ingest"

@@ -27,7 +27,8 @@ from typing import Any
 
 from assistant.config import Settings
 from assistant.index.embedding import Embedder, build_embedder
-from assistant.index.indexer import BATCH_CHUNKS, Index, Indexer, IngestReport, article_id
+from assistant.index.handle import Index
+from assistant.index.indexer import BATCH_CHUNKS, Indexer, IngestReport, article_id
 from assistant.ingest.loaders import discover, load_file
 from assistant.retrieve.hybrid import HybridRetriever
 from benchmarks.common import (

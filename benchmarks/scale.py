@@ -34,7 +34,8 @@ import numpy as np
 from assistant.config import Settings
 from assistant.eval.realtimeqa import articles
 from assistant.index.embedding import Embedder, build_embedder
-from assistant.index.indexer import Index, Indexer
+from assistant.index.handle import Index
+from assistant.index.indexer import Indexer
 from assistant.index.keyword import KeywordIndex
 from assistant.ingest.chunking import sentence_spans
 from assistant.retrieve.hybrid import Filters, HybridRetriever

@@ -9,7 +9,8 @@ import pytest
 
 from assistant.config import EmbeddingSettings, Settings
 from assistant.index.embedding import Embedder, build_embedder
-from assistant.index.indexer import Index, Indexer, IngestReport
+from assistant.index.handle import Index
+from assistant.index.indexer import Indexer, IngestReport
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "us-israel-iran-talks.txt"

@@ -11,7 +11,7 @@ from assistant.app import Parts
 from assistant.config import Settings
 from assistant.errors import ModelError, QuestionError
 from assistant.index.embedding import Embedder
-from assistant.index.indexer import Index
+from assistant.index.handle import Index
 from assistant.types import Answer
 from tests.conftest import SEED, ingest, write_article
 from tests.fakes import ScriptedModel, evidence_number, structured

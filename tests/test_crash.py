@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.index.embedding import Embedder
-from assistant.index.indexer import Index
+from assistant.index.handle import Index
 
 ARTICLES = 120
 TOPICS = ["harbour", "election", "vaccine", "railway", "drought", "festival", "tariff", "satellite"]

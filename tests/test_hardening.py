@@ -17,7 +17,8 @@ from assistant.cli import main
 from assistant.config import IngestSettings, Settings
 from assistant.errors import AssistantError
 from assistant.index.embedding import Embedder
-from assistant.index.indexer import Index, Indexer, article_id
+from assistant.index.handle import Index
+from assistant.index.indexer import Indexer, article_id
 from assistant.ingest.dates import normalise_date
 from assistant.ingest.loaders import load_file
 from assistant.terminal import printable

@@ -17,7 +17,7 @@ import pytest
 from assistant.config import ChromaSettings, Settings, UISettings
 from assistant.errors import ConfigError, StoreError
 from assistant.index.embedding import Embedder
-from assistant.index.indexer import Index
+from assistant.index.handle import Index
 from assistant.index.lock import WriterLock, writer_lock
 from assistant.ui.server import check_login
 

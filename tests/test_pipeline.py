@@ -8,7 +8,8 @@ import pytest
 from assistant.config import Settings
 from assistant.errors import IndexMismatchError
 from assistant.index.embedding import Embedder
-from assistant.index.indexer import Index, Indexer
+from assistant.index.handle import Index
+from assistant.index.indexer import Indexer
 from assistant.retrieve.hybrid import Filters, HybridRetriever
 from tests.conftest import SEED, ingest, write_article
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from assistant.errors import StoreError
 from assistant.index.embedding import Embedder
-from assistant.ingest.chunking import article_version
 from assistant.ingest.entities import Entity, entities
+from assistant.ingest.ids import article_version
 from assistant.types import Chunk
 
 SCHEMA = """

@@ -19,6 +19,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer_internal
 from nltk.tokenize.punkt import PunktTokenizer
 
+from assistant.ingest.ids import chunk_id
 from assistant.types import Chunk
 
 Tokenize = Callable[[str], Sequence[int]]
@@ -48,16 +49,6 @@ def sentence_spans(text: str) -> list[Span]:
                 spans.append((offset + s, offset + e))
         offset += len(line) + 1
     return spans
-
-
-def chunk_id(article_id: str, version: str, ordinal: int) -> str:
-    """The id of chunk ``ordinal`` of one version (content hash prefix) of an article."""
-    return f"{article_id}-{version}-{ordinal:04d}"
-
-
-def article_version(chunk: str) -> str:
-    """``{article id}-{version}`` of a chunk id: what changes when the article does."""
-    return chunk.rsplit("-", 1)[0]
 
 
 def _strip(text: str, start: int, end: int) -> Span:

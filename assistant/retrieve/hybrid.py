@@ -12,7 +12,7 @@ from typing import Any
 
 from assistant.config import RetrievalSettings
 from assistant.index.embedding import Embedder
-from assistant.index.indexer import Index
+from assistant.index.handle import Index
 from assistant.index.keyword import KeywordIndex
 from assistant.ingest.dates import date_bounds
 from assistant.types import Hit
