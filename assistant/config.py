@@ -72,11 +72,6 @@ class IngestSettings(_Section):
 
     max_file_mb: float = Field(default=20.0, gt=0)
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
-    sentence_cache: bool = Field(
-        default=True,
-        description="Embed and tag every sentence at ingest (slower ingest, faster answers); "
-        "off, each question computes what it needs and keeps it",
-    )
     max_front_matter_chars: int = Field(
         default=65536, ge=256, description="Longest YAML front matter read from a text file"
     )
@@ -156,6 +151,11 @@ class EvidenceSettings(_Section):
         description="The quote adds the second-best sentence when its P is at least this "
         "share of the best's",
     )  # fmt: skip
+    precompute: bool = Field(
+        default=False,
+        description="Embed and tag every sentence at ingest (about 3x slower ingest); off, "
+        "each question computes what its candidates lack and keeps it for the next",
+    )
     cite_margin: float = Field(
         default=0.3, ge=0, le=1,
         description="A generated sentence must cite evidence whose P is within this of the best",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +71,14 @@ def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -
     path = folder / name
     path.write_text("\n".join(lines) + "\n" + body + "\n", encoding="utf-8")
     return path
+
+
+def need_shared(path: Path) -> Path:
+    """``path`` under ../shared; skips the test when it is absent, except in CI (CI=true),
+    where its absence fails the run."""
+    if path.exists():
+        return path
+    message = f"needs {path} (../shared/datasets beside the repository)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -10,6 +10,8 @@ import pytest
 from assistant.cli import main
 from benchmarks.servers import free_port, running
 
+pytestmark = pytest.mark.slow  # spawns processes or servers, or needs ../shared
+
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:

@@ -8,9 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from assistant.config import Settings
 from assistant.index.embedding import Embedder
 from assistant.index.handle import Index
+
+pytestmark = pytest.mark.slow  # spawns processes or servers, or needs ../shared
 
 ARTICLES = 120
 TOPICS = ["harbour", "election", "vaccine", "railway", "drought", "festival", "tariff", "satellite"]

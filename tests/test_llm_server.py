@@ -22,6 +22,8 @@ from assistant.errors import ModelError
 from benchmarks.servers import free_port, llama_server, running
 from tests.conftest import SEED
 
+pytestmark = pytest.mark.slow  # spawns processes or servers, or needs ../shared
+
 
 @pytest.fixture(scope="module")
 def chat_server() -> Iterator[str]:

@@ -22,7 +22,9 @@ from assistant.eval.metrics import contains_alias
 from assistant.eval.realtimeqa import write_corpus
 from assistant.eval.scoring import answer_text
 from assistant.types import Answer
-from tests.conftest import REPO
+from tests.conftest import REPO, need_shared
+
+pytestmark = pytest.mark.slow  # spawns processes or servers, or needs ../shared
 
 DATASET = REPO.parent / "shared" / "datasets" / "realtimeqa_2024jan_sample"
 QUESTIONS = [
@@ -32,9 +34,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def big_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    assert DATASET.is_dir(), (
-        f"the quality bar needs RealTimeQA at {DATASET} (../shared beside the repo)"
-    )
+    need_shared(DATASET)
     root = tmp_path_factory.mktemp("quality")
     settings = Settings(data_dir=root / "data", corpus_dir=REPO / "corpus")
     report = run_ingest(settings, [REPO / "corpus", write_corpus(DATASET, root / "realtimeqa")])

@@ -260,7 +260,7 @@ class Indexer:
         chunks = [c for _, cs in batch for c in cs]
         vectors = self.embedder.get_text_embedding_batch([c.text for c in chunks])
         self.index.vectors.upsert(chunks, {a.id: a for a, _ in batch}, vectors)
-        if self.settings.ingest.sentence_cache:
+        if self.settings.evidence.precompute:
             self.index.sentences.add_chunks(chunks)  # evidence ranking reads these
         self.index.store.mark([a.id for a, _ in batch], "ready")
         articles_bar.update(len(batch))
