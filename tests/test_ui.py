@@ -211,3 +211,35 @@ def test_serve_refuses_a_public_address_without_public(capsys: pytest.CaptureFix
 
     assert main(["serve", "--host", "0.0.0.0"]) == 2
     assert "--public" in capsys.readouterr().err
+
+
+def test_the_short_answer_is_marked_inside_the_cited_span() -> None:
+    from assistant.types import Answer, AnswerSentence, ArticleMeta, Citation, ShortAnswer
+    from assistant.types import Article as Stored
+    from assistant.ui import render
+
+    text = "Envoy Witkoff met Araghchi in Rome on Friday."
+    article = Stored(id="0123456789abcdef", key="k", meta=ArticleMeta(title="T"), text=text,
+                     content_hash="h", origin="o")  # fmt: skip
+    cite = Citation(n=1, article_id=article.id, title="T", source=None, published=None,
+                    url=None, start=0, end=len(text), quote=text)  # fmt: skip
+    rome = text.index("Rome")
+    answer = Answer(
+        question="Where?", standalone_question="Where?", text=text + "[1]",
+        sentences=[AnswerSentence(text=text, citations=[1], supported=True, support=1.0)],
+        citations=[cite], abstained=False, provider="extractive", model="none",
+        short_answer=ShortAnswer(text="Rome", n=1, start=rome, end=rome + 4),
+    )  # fmt: skip
+    shown = render.answer_html(answer)
+    assert '<p class="short"><strong>Rome</strong></p>' in shown
+    href = render.CitationRef.of(cite, answer.short_answer).href
+    assert href in shown and href.endswith(f":{rome}-{rome + 4}")
+    ref = render.CitationRef.parse(href)
+    assert ref is not None and ref.short == (rome, rome + 4)
+    viewer = render.citation_html(article, ref)
+    assert (
+        '<mark id="cited">Envoy Witkoff met Araghchi in <strong class="short">Rome</strong>'
+        in viewer
+    )
+    outside = render.CitationRef.parse(href.replace(f":{rome}-", f":{rome}-999"))
+    assert outside is not None and outside.short is None  # a span outside the quote is ignored

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from assistant.types import Answer, Article, Citation
+from assistant.types import Answer, Article, Citation, ShortAnswer
 
 _TAGS = {"a", "blockquote", "div", "h3", "li", "mark", "ol", "p", "small", "span", "strong"}
 _ATTRIBUTES = {"*": {"class", "id", "title"}, "a": {"href", "target"}}
-_REF = re.compile(r"^#cite=([0-9a-f]{16}):(\d+):(\d+):([0-9a-f]{16})$")
+_REF = re.compile(r"^#cite=([0-9a-f]{16}):(\d+):(\d+):([0-9a-f]{16})(?::(\d+)-(\d+))?$")
 # Characters Markdown gives a meaning to; escaped with a backslash in Markdown status lines.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&:\"'])")
 
@@ -31,14 +31,18 @@ class CitationRef:
     start: int
     end: int
     digest: str
+    short: tuple[int, int] | None = None  # the short answer's span inside the quote
 
     @property
     def href(self) -> str:
-        return f"#cite={self.article_id}:{self.start}:{self.end}:{self.digest}"
+        short = f":{self.short[0]}-{self.short[1]}" if self.short else ""
+        return f"#cite={self.article_id}:{self.start}:{self.end}:{self.digest}{short}"
 
     @classmethod
-    def of(cls, citation: Citation) -> CitationRef:
-        return cls(citation.article_id, citation.start, citation.end, digest(citation.quote))
+    def of(cls, citation: Citation, short: ShortAnswer | None = None) -> CitationRef:
+        inside = short is not None and short.n == citation.n
+        span = (short.start, short.end) if short is not None and inside else None
+        return cls(citation.article_id, citation.start, citation.end, digest(citation.quote), span)
 
     @classmethod
     def parse(cls, href: str) -> CitationRef | None:
@@ -46,8 +50,11 @@ class CitationRef:
         match = _REF.match(href.strip())
         if match is None:
             return None
-        article_id, start, end, quoted = match.groups()
-        return cls(article_id, int(start), int(end), quoted)
+        article_id, start, end, quoted, s_start, s_end = match.groups()
+        short = (int(s_start), int(s_end)) if s_start and s_end else None
+        if short and not int(start) <= short[0] < short[1] <= int(end):
+            short = None
+        return cls(article_id, int(start), int(end), quoted, short)
 
 
 def digest(text: str) -> str:
@@ -95,9 +102,9 @@ def byline(source: str | None, title: str, published: str | None) -> str:
     return " · ".join(_e(x) for x in (source or "unknown outlet", title, published or "undated"))
 
 
-def _marker(citation: Citation) -> str:
+def _marker(citation: Citation, short: ShortAnswer | None = None) -> str:
     tip = byline(citation.source, citation.title, citation.published)
-    ref = CitationRef.of(citation).href
+    ref = CitationRef.of(citation, short).href
     return f'<a class="cite" href="{ref}" title="{tip}">&#91;{citation.n}&#93;</a>'
 
 
@@ -111,7 +118,9 @@ def answer_html(answer: Answer) -> str:
     by_n = {c.n: c for c in answer.citations}
     parts = []
     for sentence in answer.sentences:
-        marks = "".join(_marker(by_n[n]) for n in sentence.citations if n in by_n)
+        marks = "".join(
+            _marker(by_n[n], answer.short_answer) for n in sentence.citations if n in by_n
+        )
         css = "sentence" if sentence.supported else "sentence unsupported"
         flag = "" if sentence.supported else ' <small class="flag">(unsupported)</small>'
         parts.append(f'<span class="{css}">{_e(sentence.text)}{marks}{flag}</span>')
@@ -127,7 +136,7 @@ def answer_html(answer: Answer) -> str:
     if answer.notice:
         note += f'<p class="notice"><small>{_e(answer.notice)}</small></p>'
     sources = "".join(
-        f'<li><a class="source" href="{CitationRef.of(c).href}">'
+        f'<li><a class="source" href="{CitationRef.of(c, answer.short_answer).href}">'
         f"&#91;{c.n}&#93; {byline(c.source, c.title, c.published)}</a></li>"
         for c in answer.citations
     )
@@ -152,8 +161,14 @@ def error_html(message: str) -> str:
     return clean(f'<div class="answer failed"><p><strong>Error:</strong> {_e(message)}</p></div>')
 
 
-def article_html(article: Article, start: int | None = None, end: int | None = None) -> str:
-    """The whole article, with ``text[start:end]`` inside ``<mark id="cited">``."""
+def article_html(
+    article: Article,
+    start: int | None = None,
+    end: int | None = None,
+    short: tuple[int, int] | None = None,
+) -> str:
+    """The whole article, with ``text[start:end]`` inside ``<mark id="cited">`` and the short
+    answer's span inside that in ``<strong class="short">``."""
     m = article.meta
     url = link_url(m.url)
     if url:
@@ -164,10 +179,14 @@ def article_html(article: Article, start: int | None = None, end: int | None = N
     if start is None or end is None:
         body = html.escape(text)
     else:
+        a, b = short if short and start <= short[0] < short[1] <= end else (end, end)
+        cited = (
+            html.escape(text[start:a])
+            + (f'<strong class="short">{html.escape(text[a:b])}</strong>' if a < b else "")
+            + html.escape(text[b:end])
+        )
         body = (
-            html.escape(text[:start])
-            + f'<mark id="cited">{html.escape(text[start:end])}</mark>'
-            + html.escape(text[end:])
+            html.escape(text[:start]) + f'<mark id="cited">{cited}</mark>' + html.escape(text[end:])
         )
     return clean(
         f'<div class="article" id="article-{article.id}"><h3>{_e(m.title)}</h3>'
@@ -187,7 +206,7 @@ def citation_html(article: Article | None, ref: CitationRef) -> str:
         return notice_html("This article is no longer in the library.")
     text = article.text
     if ref.end <= len(text) and digest(text[ref.start : ref.end]) == ref.digest:
-        return article_html(article, ref.start, ref.end)
+        return article_html(article, ref.start, ref.end, ref.short)
     return notice_html(
         "This article changed after the answer was given, so the cited passage is no longer "
         "at the same place. The current text follows."
