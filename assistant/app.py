@@ -43,7 +43,10 @@ class Parts:
         return cls(
             settings, embedder, index, HybridRetriever(settings.retrieval, embedder, index),
             EvidenceRanker(settings.evidence, embedder, index.sentences),
-            SupportChecker(embedder, settings.answer.support_threshold),
+            SupportChecker(
+                embedder, settings.answer.support_threshold,
+                settings.answer.support_coverage_weight, settings.answer.missing_anchor_factor,
+            ),
             PromptLibrary(settings.answer.prompts_dir),
         )  # fmt: skip
 

@@ -169,6 +169,14 @@ class AnswerSettings(_Section):
     retrieve_k: int = Field(default=10, ge=1, le=100, description="Chunks retrieved per question")
     evidence_sentences: int = Field(default=8, ge=1, le=40)
     support_threshold: float = Field(default=0.6, ge=0, le=1)
+    support_coverage_weight: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Support score = this x word coverage + the rest x embedding similarity",
+    )  # fmt: skip
+    missing_anchor_factor: float = Field(
+        default=0.5, ge=0, le=1,
+        description="The support score is multiplied by this when a number or name is missing",
+    )  # fmt: skip
     unsupported: Literal["drop", "mark"] = "drop"
     condense: Literal["concat", "model"] = Field(
         default="concat",

@@ -79,9 +79,17 @@ class Support:
 class SupportChecker:
     """Scores how well evidence supports a claim; ``supported`` applies the threshold."""
 
-    def __init__(self, embedder: Embedder, threshold: float) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        threshold: float,
+        coverage_weight: float = 0.6,
+        missing_anchor_factor: float = 0.5,
+    ) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.coverage_weight = coverage_weight
+        self.missing_anchor_factor = missing_anchor_factor
 
     def check(self, claim: str, evidence: list[str]) -> Support:
         """Score ``claim`` against the concatenated ``evidence`` spans."""
@@ -100,9 +108,9 @@ class SupportChecker:
         )
         vectors = np.array(self.embedder.get_text_embedding_batch([claim, joined]))
         similarity = float(max(0.0, vectors[0] @ vectors[1]))
-        score = 0.6 * coverage + 0.4 * similarity
+        score = self.coverage_weight * coverage + (1 - self.coverage_weight) * similarity
         if missing:
-            score *= 0.5
+            score *= self.missing_anchor_factor
         return Support(round(score, 4), round(coverage, 4), round(similarity, 4), tuple(missing))
 
     def supported(self, support: Support) -> bool:
