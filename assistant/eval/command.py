@@ -18,6 +18,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.eval import realtimeqa
 from assistant.eval.benchmark import Benchmark
 from assistant.eval.datasets import DEFAULT_PATHS, ours, public
+from assistant.eval.followups import followups
 from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds, same_questions
 from assistant.eval.machine import machine_facts
 from assistant.eval.questions import select
@@ -33,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure answers, retrieval and citation grounding over a question set.",
     )
     add = parser.add_argument
-    add("--dataset", choices=["questions", *DEFAULT_PATHS], default="questions",
-        help="our question set (default) or a public benchmark read from --path")  # fmt: skip
+    add("--dataset", choices=["questions", "followups", *DEFAULT_PATHS], default="questions",
+        help="our question set (default), its follow-up conversations, or a public benchmark "
+             "read from --path")  # fmt: skip
     add("--path", type=Path, help="the public dataset's folder (default: ../shared/datasets/...)")
     add("--questions", type=Path, default=Path("evals/questions.jsonl"), help="question file")
     add("--corpus", type=Path, action="append", default=[],
@@ -110,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Benchmark:
+    if args.dataset == "followups":
+        bench = _benchmark(_as_questions(args), corpus_dir, scratch)
+        bench.rows, bench.name = followups(bench.rows), "followups"
+        return bench
     if args.dataset == "questions":
         corpus = args.corpus or [corpus_dir]
         for path in corpus:
@@ -125,6 +131,10 @@ def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Ben
         )
         return bench
     return public(args.dataset, args.path, scratch)
+
+
+def _as_questions(args: argparse.Namespace) -> argparse.Namespace:
+    return argparse.Namespace(**(vars(args) | {"dataset": "questions"}))
 
 
 def _new_folder(out: Path, name: str) -> Path:
