@@ -13,8 +13,17 @@ from pathlib import Path
 import pytest
 
 from assistant import doctor
-from assistant.config import Settings
-from assistant.doctor import REBUILD, Check, check_build, check_disk, cpu_flags
+from assistant.config import ChromaSettings, LLMSettings, Settings
+from assistant.doctor import (
+    REBUILD,
+    Check,
+    check_build,
+    check_chroma_server,
+    check_disk,
+    check_model,
+    cpu_flags,
+)
+from benchmarks.servers import free_port
 from tests.conftest import REPO
 
 EXPECTED = ["python", "cpu", "llama-build", "model", "embedder", "index", "disk"]
@@ -79,6 +88,20 @@ def test_too_little_disk_space_is_a_failure(settings: Settings) -> None:
     assert check_disk(settings).ok
     low = check_disk(settings, minimum_mb=1e15)
     assert not low.ok and "MB free" in low.detail and low.fix
+
+
+def test_servers_that_do_not_answer_are_failures_with_a_fix(settings: Settings) -> None:
+    port = free_port()  # nothing listens there
+    llm = LLMSettings(
+        provider="openai", model="m", base_url=f"http://127.0.0.1:{port}/v1", timeout_s=5
+    )
+    model = check_model(settings.model_copy(update={"llm": llm}))
+    assert not model.ok and f"127.0.0.1:{port}" in model.detail and "llm.base_url" in model.fix
+    chroma = ChromaSettings(host="127.0.0.1", port=port)
+    found = check_chroma_server(settings.model_copy(update={"chroma": chroma}))
+    assert not found.ok and "heartbeat" in found.detail and "chroma.host" in found.fix
+    extractive = LLMSettings(provider="extractive")
+    assert check_model(settings.model_copy(update={"llm": extractive})).ok
 
 
 def test_lines_say_ok_or_fail_with_the_fix() -> None:
