@@ -175,11 +175,11 @@ def page(browser: Browser, site: Site) -> Iterator[Page]:
 
 def ask(page: Page, question: str) -> None:
     """Ask, and wait until the checked answer replaces the streamed draft."""
-    done = page.locator("#chat .answer:not(.draft)").count()
+    done = page.locator("#chat .answer:not(.draft):not(.pending)").count()
     page.fill("#question textarea", question)
     page.click("#ask")
     page.wait_for_function(
-        f"document.querySelectorAll('#chat .answer:not(.draft)').length > {done}",
+        f"document.querySelectorAll('#chat .answer:not(.draft):not(.pending)').length > {done}",
         timeout=WAIT_MS,
     )
 

@@ -79,12 +79,18 @@ class LlamaCppModel:
             raise ConfigError(f"llm.model {path} is not a file; give the path of a .gguf model")
         self.name = path.name
         self._settings = settings
-        self._llama = Llama(
-            model_path=str(path),
-            n_ctx=settings.context_tokens,
-            n_threads=settings.threads or os.cpu_count() or 1,
-            verbose=False,
-        )
+        try:
+            self._llama = Llama(
+                model_path=str(path),
+                n_ctx=settings.context_tokens,
+                n_threads=settings.threads or os.cpu_count() or 1,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama.cpp's "Failed to load model from file"
+            raise ConfigError(
+                f"llm.model {path} could not be loaded ({exc}); give the path of a valid GGUF "
+                "model, or leave llm.model empty for the bundled one"
+            ) from exc
 
     def close(self) -> None:
         self._llama.close()
