@@ -46,6 +46,8 @@ FEATURES = (
     "new_entity",  # the sentence has an entity the question does not name
     "new_words",  # share of the sentence's words that are not in the question
     "is_question",  # the sentence is itself a question
+    "fragment",  # fewer than six words, or no verb-like ending: a headline or caption
+    "is_title",  # the sentence is the article's title (or the title is inside it)
     "length",  # log of the sentence's word count
     "position",  # log of the sentence's character offset in the article
     "cosine_gap",  # best cosine among the candidates minus this one's
@@ -182,6 +184,8 @@ def _features(q: QuestionInfo, c: Candidate, cosine: float) -> list[float]:
         1.0 if new else 0.0,
         len(sentence.stems - set(q.weights)) / len(sentence.stems) if sentence.stems else 0.0,
         1.0 if c.text.rstrip().endswith("?") else 0.0,
+        1.0 if len(words) < 6 or not c.text.rstrip().endswith((".", "!", '"', "”", "’")) else 0.0,
+        1.0 if c.title and c.title.strip() and c.title.strip() in c.text else 0.0,
         math.log1p(len(words)),
         math.log1p(c.start),
     ]

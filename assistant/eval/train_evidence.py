@@ -102,7 +102,8 @@ Data = dict[str, tuple[list[Group], np.ndarray, np.ndarray, np.ndarray]]
 # embedding never makes a sentence less likely to answer, a gap to the best never more likely.
 POSITIVE = ("cosine", "overlap", "overlap_context", "overlap_title", "bigrams", "names",
             "names_context", "numbers", "typed_answer", "typed_near", "all_words")  # fmt: skip
-NEGATIVE = ("missing", "is_question", "cosine_gap", "overlap_gap", "context_gap")
+NEGATIVE = ("missing", "is_question", "fragment", "is_title", "cosine_gap", "overlap_gap",
+            "context_gap")  # fmt: skip
 L2 = 1.0  # ridge penalty on the standardised weights
 
 
