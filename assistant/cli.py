@@ -292,7 +292,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_answer(answer: Answer) -> None:
+def _print_answer(answer: Answer, sources: bool = True) -> None:
     """The checked answer: its short answer in bold (on a terminal), the text, the sources."""
     if answer.short_answer:
         bold = sys.stdout.isatty()
@@ -301,7 +301,8 @@ def _print_answer(answer: Answer) -> None:
     print(printable(answer.text))
     if answer.fallback and not answer.abstained and answer.model != "none":
         print("(quoted from the sources: no generated sentence was supported by its citations)")
-    _print_sources(answer)
+    if sources:
+        _print_sources(answer)
 
 
 def _print_sources(answer: Answer) -> None:
@@ -342,7 +343,7 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
             except AssistantError as exc:  # one failed question never ends the chat
                 print(f"error: {exc}")
                 continue
-            _print_answer(last)
+            _print_answer(last, sources=False)  # /sources shows them
             if last.notice:
                 print(f"note: {last.notice}")
             history += [

@@ -91,7 +91,9 @@ class RetrievalSettings(_Section):
 class LLMSettings(_Section):
     """Which model writes answers. Ollama, vLLM, LM Studio and llama.cpp servers are "openai"."""
 
-    provider: Literal["llamacpp", "openai", "extractive"] = "llamacpp"
+    # extractive by default: the bundled 135M model measured no better and 50x slower
+    # (docs/answers.md); a capable model (any GGUF, Ollama, vLLM, OpenAI) is one setting away.
+    provider: Literal["llamacpp", "openai", "extractive"] = "extractive"
     model: str = Field(
         default="",
         description="llamacpp: path to a GGUF file (empty = the bundled SmolLM2-135M); "

@@ -152,7 +152,8 @@ def test_ask_and_chat(
         "extractive",
     )
     assert code == 0
-    first, *rest = out.splitlines()
+    short, first, *rest = out.splitlines()
+    assert short == "Answer: Rome"  # the short answer (bold on a terminal)
     assert "Araghchi in Rome" in first and first.endswith("[1]")
     assert rest[0].startswith("  [1] unknown outlet · Trump warns Netanyahu")
     assert "“White House envoy Steve Witkoff met on Friday" in rest[1]
@@ -173,5 +174,5 @@ def test_ask_and_chat(
     assert code == 0
     replies = [line for line in out.splitlines() if line.startswith("> ")]
     assert "Araghchi" in replies[0] and "[1] unknown outlet" in replies[1]
-    assert "in Rome" in replies[2]
+    assert replies[2] == "> Answer: Rome" and "in Rome" in out.split(replies[2])[1]
     assert "control characters" in out

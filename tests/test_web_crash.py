@@ -25,7 +25,10 @@ FINAL = "#chat .answer:not(.draft):not(.pending)"
 def served(root: Path, **env: str) -> Site:
     (root / "corpus").mkdir()
     shutil.copy(SEED, root / "corpus")
-    site = Site(root, extra_env={"ASSISTANT_LLM__THREADS": "1", **env})
+    site = Site(
+        root,
+        extra_env={"ASSISTANT_LLM__PROVIDER": "llamacpp", "ASSISTANT_LLM__THREADS": "1", **env},
+    )
     site.cli("ingest", "--quiet")
     site.start()
     return site

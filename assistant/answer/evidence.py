@@ -109,15 +109,16 @@ class EvidenceRanker:
 
 
 def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
-    """The answer phrase inside ``item``: its first entity of the type the question asks for
-    that the question does not already name (offsets relative to the sentence)."""
+    """The answer phrase inside ``item``: an entity of the type the question asks for (the
+    likeliest label first, then the earliest) that the question does not already name
+    (offsets relative to the sentence)."""
     q = question_info(question) if isinstance(question, str) else question
     wanted = compatible_labels(q.type)
-    for entity in item.entities:
-        words = {w.casefold() for w in entity.text.split()}
-        if entity.label in wanted and not words <= q.words:
-            return entity
-    return None
+    new = [
+        e for e in item.entities
+        if e.label in wanted and not {w.casefold() for w in e.text.split()} <= q.words
+    ]  # fmt: skip
+    return min(new, key=lambda e: (wanted.index(e.label), e.start), default=None)
 
 
 def render_evidence(evidence: list[Evidence]) -> str:

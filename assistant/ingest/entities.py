@@ -40,14 +40,15 @@ _TYPE_PATTERNS = (
     ("PERSON", r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|actor|actress|singer|"
                r"politician|leader|official|president|ceo|senator|judge|coach|artist)\b"),
 )  # fmt: skip
+# Most likely first: a "who" question wants a person before an organisation.
 _COMPATIBLE = {
-    "PERSON": frozenset({"PERSON", "ORG", "NORP"}),
-    "ORG": frozenset({"ORG", "PRODUCT", "NORP", "PERSON"}),
-    "PLACE": frozenset({"GPE", "LOC", "FAC"}),
-    "DATE": frozenset({"DATE", "TIME"}),
-    "NUMBER": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"}),
-    "OTHER": frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT",
-                        "WORK_OF_ART", "LAW", "DATE", "CARDINAL", "MONEY", "PERCENT"}),
+    "PERSON": ("PERSON", "ORG", "NORP"),
+    "ORG": ("ORG", "PRODUCT", "NORP", "PERSON"),
+    "PLACE": ("GPE", "LOC", "FAC"),
+    "DATE": ("DATE", "TIME"),
+    "NUMBER": ("CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"),
+    "OTHER": ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART",
+              "LAW", "DATE", "CARDINAL", "MONEY", "PERCENT"),
 }  # fmt: skip
 
 
@@ -59,8 +60,8 @@ def answer_type(question: str) -> str:
     return "OTHER"
 
 
-def compatible_labels(kind: str) -> frozenset[str]:
-    """The spaCy entity labels that can answer a question of type ``kind``."""
+def compatible_labels(kind: str) -> tuple[str, ...]:
+    """The spaCy entity labels that can answer a question of type ``kind``, likeliest first."""
     return _COMPATIBLE[kind]
 
 

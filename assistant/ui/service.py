@@ -31,6 +31,7 @@ T = TypeVar("T")
 log = logging.getLogger("assistant.serve")
 DEFAULT_PROFILE = "default"
 EXTRACTIVE_PROFILE = "extractive"
+BUNDLED_PROFILE = "bundled"
 
 
 class AssistantService:
@@ -91,6 +92,8 @@ class AssistantService:
         found.update({name: _describe(m) for name, m in self.settings.models.items()})
         if llm.provider != "extractive":
             found.setdefault(EXTRACTIVE_PROFILE, "extractive (quotes, no model)")
+        if llm.provider != "llamacpp":
+            found.setdefault(BUNDLED_PROFILE, "llamacpp (bundled SmolLM2-135M)")
         return found
 
     def _llm(self, profile: str) -> LLMSettings:
@@ -100,6 +103,8 @@ class AssistantService:
             return self.settings.models[profile]
         if profile == EXTRACTIVE_PROFILE:
             return LLMSettings(provider="extractive")
+        if profile == BUNDLED_PROFILE:
+            return self.settings.llm.model_copy(update={"provider": "llamacpp", "model": ""})
         raise ConfigError(
             f"no answer model named {profile!r}; choose one of {list(self.profiles())}"
         )
