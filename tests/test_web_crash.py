@@ -6,15 +6,14 @@ a model that cannot load at start gives a banner and quoted answers."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from assistant.answer.llm_worker import FAULT_FILE_ENV
 from tests.conftest import SEED
-from tests.test_web import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, WAIT_MS, Site
+from tests.test_web import ARTIFACTS, WAIT_MS, Site
 
 pytestmark = pytest.mark.slow
 
@@ -32,16 +31,6 @@ def served(root: Path, **env: str) -> Site:
     site.cli("ingest", "--quiet")
     site.start()
     return site
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; scripts/test installs Debian's chromium")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def open_chat(browser: Browser, site: Site) -> Page:
