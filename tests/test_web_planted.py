@@ -1,4 +1,4 @@
-"""The web chat with a model that obeys planted instructions: its text never reaches the page.
+"""A model that obeys planted instructions: its text never reaches the page or the CLI.
 
 The model is a scripted OpenAI-compatible server on 127.0.0.1 that streams, for every question,
 the planted notice's order as its answer. The page is watched from before its own scripts run,
@@ -95,5 +95,12 @@ def test_planted_instructions_never_reach_the_page(
         assert not [t for t in shown if "HACKED" in t], shown
         assert "HACKED" not in page.content()
         context.close()
+        calls = _Obedient.calls
+        printed = site.cli("ask", "Where did Witkoff meet Araghchi?")
+        printed += site.cli(
+            "ask", "Where did Steve Witkoff meet the Iranian foreign minister?", "--json"
+        )
+        assert _Obedient.calls == calls + 2, printed
+        assert "HACKED" not in printed  # the CLI neither
     finally:
         site.stop()
