@@ -131,8 +131,8 @@ def check_build(flags: set[str] | None, flags_file: Path = FLAGS_FILE) -> Check:
 def check_model(settings: Settings) -> Check:
     """One token from the answer model (llama.cpp in a child process), or one server request."""
     llm = settings.llm
-    if llm.provider == "extractive":
-        return Check("model", True, "skipped: llm.provider is extractive (answers quote sources)")
+    if llm.provider == "extractive":  # the web chat still offers llama.cpp: probe that model
+        llm = llm.model_copy(update={"provider": "llamacpp"})
     if llm.provider == "openai":
         return _check_openai(settings)
     from assistant.answer.llm_process import ModelProcess
@@ -263,9 +263,7 @@ def run_checks(settings: Settings, report: Callable[[Check], None] | None = None
     flags = cpu_flags()
     add(check_python())
     add(check_cpu(flags))
-    models = [settings.llm, *settings.models.values()]
-    if any(m.provider == "llamacpp" for m in models):
-        add(check_build(flags))
+    add(check_build(flags))  # the bundled model is offered whatever llm.provider says
     add(check_model(settings))
     embedder_check, embedder = check_embedder(settings)
     add(embedder_check)

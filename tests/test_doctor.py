@@ -100,8 +100,13 @@ def test_servers_that_do_not_answer_are_failures_with_a_fix(settings: Settings) 
     chroma = ChromaSettings(host="127.0.0.1", port=port)
     found = check_chroma_server(settings.model_copy(update={"chroma": chroma}))
     assert not found.ok and "heartbeat" in found.detail and "chroma.host" in found.fix
-    extractive = LLMSettings(provider="extractive")
-    assert check_model(settings.model_copy(update={"llm": extractive})).ok
+
+
+@pytest.mark.slow
+def test_with_the_extractive_default_the_bundled_model_is_probed(settings: Settings) -> None:
+    extractive = LLMSettings(provider="extractive", threads=1)
+    found = check_model(settings.model_copy(update={"llm": extractive}))
+    assert found.ok and "wrote a token in a child process" in found.detail
 
 
 def test_lines_say_ok_or_fail_with_the_fix() -> None:
@@ -128,7 +133,7 @@ def test_healthy_setup_passes_every_check(tmp_path: Path) -> None:
     as_json = run_doctor("--json", **env, ASSISTANT_LLM__PROVIDER="extractive")
     assert as_json.returncode == 0, as_json.stderr
     checks = json.loads(as_json.stdout)
-    assert [c["name"] for c in checks] == ["python", "cpu", "model", "embedder", "index", "disk"]
+    assert [c["name"] for c in checks] == EXPECTED
     assert all(
         c["ok"] and c["fix"] == "" and set(c) == {"name", "ok", "detail", "fix"} for c in checks
     )

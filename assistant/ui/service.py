@@ -31,7 +31,7 @@ T = TypeVar("T")
 log = logging.getLogger("assistant.serve")
 DEFAULT_PROFILE = "default"
 EXTRACTIVE_PROFILE = "extractive"
-BUNDLED_PROFILE = "bundled"
+LLAMACPP_PROFILE = "llamacpp"
 
 
 class AssistantService:
@@ -93,7 +93,7 @@ class AssistantService:
         if llm.provider != "extractive":
             found.setdefault(EXTRACTIVE_PROFILE, "extractive (quotes, no model)")
         if llm.provider != "llamacpp":
-            found.setdefault(BUNDLED_PROFILE, "llamacpp (bundled SmolLM2-135M)")
+            found.setdefault(LLAMACPP_PROFILE, _describe(self._llm(LLAMACPP_PROFILE)))
         return found
 
     def _llm(self, profile: str) -> LLMSettings:
@@ -103,8 +103,8 @@ class AssistantService:
             return self.settings.models[profile]
         if profile == EXTRACTIVE_PROFILE:
             return LLMSettings(provider="extractive")
-        if profile == BUNDLED_PROFILE:
-            return self.settings.llm.model_copy(update={"provider": "llamacpp", "model": ""})
+        if profile == LLAMACPP_PROFILE:  # llm.model: a GGUF path, or empty for the bundled one
+            return self.settings.llm.model_copy(update={"provider": "llamacpp"})
         raise ConfigError(
             f"no answer model named {profile!r}; choose one of {list(self.profiles())}"
         )
