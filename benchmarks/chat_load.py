@@ -2,7 +2,7 @@
 
 Starts ``python -m assistant serve`` on 127.0.0.1 over a throwaway copy of ``corpus/``, sends
 ``--chats`` questions at once through ``gradio_client``, each in a session of its own, and checks
-every answer: it contains the question's gold answer, its citations quote their articles
+every answer: it is the answer the same question gets alone, its citations quote their articles
 exactly, and its conversation holds its own question and nothing else. Prints latency p50/p95
 and the server's resident memory (idle, and the peak), and writes them as JSON.
 """
@@ -113,18 +113,33 @@ def ask(url: str, question: str, timeout: float) -> tuple[float, list[dict[str, 
     return time.perf_counter() - started, messages
 
 
-def check(row: dict[str, Any], messages: list[dict[str, Any]], store: ArticleStore) -> list[str]:
-    """What is wrong with one chat's final messages (nothing, for a good answer)."""
+def answer_text(messages: list[dict[str, Any]]) -> str:
+    """The last answer of a chat as plain text."""
+    answer = _text(messages[-1]["content"]) if messages else ""
+    return html.unescape(_TAG.sub("", answer)).casefold()
+
+
+def check(
+    row: dict[str, Any],
+    messages: list[dict[str, Any]],
+    store: ArticleStore,
+    alone: str | None = None,
+) -> list[str]:
+    """What is wrong with one chat's final messages (nothing, for a good answer): it must be
+    ``alone``, the answer the same question got when asked alone (else hold a gold answer),
+    with valid citations."""
     problems = []
     asked = [html.unescape(_text(m["content"])) for m in messages if m["role"] == "user"]
     if asked != [row["question"]]:
         problems.append(f"the conversation holds {asked}, not just its own question")
     answer = _text(messages[-1]["content"]) if messages else ""
-    text = html.unescape(_TAG.sub("", answer)).casefold()
-    if not any(alias.casefold() in text for alias in row["answers"]):
+    text = answer_text(messages)
+    if alone is not None and text != alone:
+        problems.append(f"answered {text[:200]!r}, but alone {alone[:200]!r}")
+    if alone is None and not any(alias.casefold() in text for alias in row["answers"]):
         problems.append(f"no gold answer {row['answers']} in {text[:200]!r}")
     hrefs = _HREF.findall(answer)
-    if not hrefs:
+    if not hrefs and "not in the articles" not in text:  # an abstention cites nothing
         problems.append("no citation")
     for href in hrefs:
         ref = CitationRef.parse(html.unescape(href))
@@ -143,14 +158,16 @@ def _text(content: Any) -> str:
     return str(content)
 
 
-def run_chats(url: str, data: Path, rows: list[dict[str, Any]], timeout: float) -> list[ChatResult]:
+def run_chats(
+    url: str, data: Path, rows: list[dict[str, Any]], timeout: float, alone: dict[str, str]
+) -> list[ChatResult]:
     """All chats at once, one thread each, as many people pressing Ask together."""
 
     def one(row: dict[str, Any]) -> ChatResult:
         seconds, messages = ask(url, row["question"], timeout)
         store = ArticleStore(data / "articles.sqlite3")
         try:
-            return ChatResult(row["id"], seconds, check(row, messages, store))
+            return ChatResult(row["id"], seconds, check(row, messages, store, alone[row["id"]]))
         finally:
             store.close()
 
@@ -165,6 +182,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         serving(args.provider, Path(tmp)) as (url, proc, data),
     ):
         ask(url, "Warm-up: who is Iran's foreign minister?", args.timeout)  # loads the model
+        # Each question asked alone first: what every concurrent chat must get as well.
+        alone = {r["id"]: answer_text(ask(url, r["question"], args.timeout)[1]) for r in rows}
         idle = rss_mib(proc.pid)
         peak_rss = [idle]
         done = threading.Event()
@@ -176,7 +195,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.perf_counter()
-        results = run_chats(url, data, rows, args.timeout)
+        results = run_chats(url, data, rows, args.timeout, alone)
         wall = time.perf_counter() - started
         done.set()
         sampler.join()
