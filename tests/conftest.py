@@ -1,4 +1,5 @@
-"""Shared fixtures: the real bundled embedder (loaded once) and throwaway data directories."""
+"""Shared fixtures: the real bundled embedder (loaded once), a fake one for the unit tests that
+need only *an* embedder, and throwaway data directories."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from assistant.config import EmbeddingSettings, Settings
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.handle import Index
 from assistant.index.indexer import Indexer, IngestReport
+from tests.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "us-israel-iran-talks.txt"
@@ -34,6 +36,12 @@ def embedder() -> Embedder:
     return build_embedder(EmbeddingSettings())
 
 
+@pytest.fixture(scope="session")
+def fake_embedder() -> Embedder:
+    """Hashed words (``tests/fakes.py``): for tests whose assertions do not rest on semantics."""
+    return FakeEmbedder()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     corpus = tmp_path / "corpus"
@@ -44,6 +52,14 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def index(settings: Settings, embedder: Embedder) -> Iterator[Index]:
     opened = Index.open(settings, embedder)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def fake_index(settings: Settings, fake_embedder: Embedder) -> Iterator[Index]:
+    """An index over the fake embedder, for tests of keys, locks and BM25 rather than vectors."""
+    opened = Index.open(settings, fake_embedder)
     yield opened
     opened.close()
 

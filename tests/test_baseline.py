@@ -24,7 +24,9 @@ def _source(n: int, text: str, start: int) -> NodeWithScore:
     return NodeWithScore(node=node, score=0.5)
 
 
-def test_converter_keeps_markers_and_counts_inexact_spans_invalid(embedder: Embedder) -> None:
+def test_converter_keeps_markers_and_counts_inexact_spans_invalid(
+    fake_embedder: Embedder,
+) -> None:
     article = Article(
         id="a1", key="k", meta=ArticleMeta(title="t"), text=TEXT, content_hash="h", origin="o"
     )
@@ -35,7 +37,9 @@ def test_converter_keeps_markers_and_counts_inexact_spans_invalid(embedder: Embe
     response = Response(
         response="They met in Rome [1]. It was the fifth round [2][3].", source_nodes=sources
     )
-    answer = to_answer("q", "q", response, {"a1": article}, SupportChecker(embedder, 0.6), "model")
+    answer = to_answer(
+        "q", "q", response, {"a1": article}, SupportChecker(fake_embedder, 0.6), "model"
+    )
     assert [s.citations for s in answer.sentences] == [[1], [2, 3]]
     assert [s.text for s in answer.sentences] == ["They met in Rome.", "It was the fifth round."]
     exact = [c.n for c in answer.citations if TEXT[c.start : c.end] == c.quote and c.quote]

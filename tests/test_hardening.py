@@ -170,13 +170,14 @@ def test_fuzz_front_matter_never_escapes(
 
 
 def test_an_upload_with_a_clashing_url_is_a_separate_article(
-    settings: Settings, embedder: Embedder, index: Index
+    settings: Settings, fake_embedder: Embedder, fake_index: Index
 ) -> None:
+    index = fake_index  # the keys matter here, not the vectors
     url = "https://news.test/ferry"
     original = settings.corpus_dir / "ferry.md"
     original.write_text(f"---\ntitle: Ferry resumes\nsource: Coast Times\nurl: {url}\n---\n"
                         "The ferry resumed on Sunday.\n")  # fmt: skip
-    indexer = Indexer(settings, embedder, index)
+    indexer = Indexer(settings, fake_embedder, index)
     assert indexer.run([settings.corpus_dir], progress=False).added == 1
     uploads = settings.corpus_dir / settings.ui.upload_dir
     uploads.mkdir()

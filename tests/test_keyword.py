@@ -9,6 +9,7 @@ import pytest
 
 import assistant.index.keyword as keyword
 from assistant.index.bm25 import Bm25, tokenize
+from assistant.index.embedding import Embedder
 from assistant.index.keyword import KeywordIndex
 from tests.conftest import SEED, ingest, write_article
 
@@ -42,6 +43,12 @@ def test_splicing_rows_gives_the_same_index_as_a_fresh_build() -> None:
     for query in QUERIES:
         q = tokenize([query])[0]
         assert spliced.scores(q) == pytest.approx(fresh.scores(q), rel=1e-5), query
+
+
+@pytest.fixture
+def embedder(fake_embedder: Embedder) -> Embedder:
+    """BM25 needs an embedder only to ingest: the fake one (for ``index`` too)."""
+    return fake_embedder
 
 
 def scores(index: KeywordIndex) -> dict[str, dict[str, float]]:

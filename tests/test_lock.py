@@ -91,7 +91,10 @@ def test_ingest_wait_runs_once_the_holder_is_gone(
     assert "1 added" in out
 
 
-def test_a_serving_index_keeps_other_writers_out(settings: Settings, embedder: Embedder) -> None:
+def test_a_serving_index_keeps_other_writers_out(
+    settings: Settings, fake_embedder: Embedder
+) -> None:
+    embedder = fake_embedder  # the lock matters here, not the vectors
     serving = Index.open(settings, embedder, writer="serve")
     try:
         with pytest.raises(StoreError, match=rf"pid {os.getpid()} \(serve\)"):

@@ -23,6 +23,7 @@ def embedding_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/v1"
 
 
+@pytest.mark.slow  # starts a llama.cpp server
 def test_ingest_and_search_with_server_embeddings(
     seed_env: Path,
     embedding_server: str,
