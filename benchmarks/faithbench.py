@@ -41,10 +41,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.answer.verify import SupportChecker, content_words
+from assistant.answer.verify import SupportChecker
 from assistant.config import AnswerSettings, EmbeddingSettings
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.ingest.chunking import SPECIAL_TOKENS, Span, sentence_spans
+from assistant.ingest.text import content_words
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = Path("../shared/datasets/faithbench")

@@ -2,8 +2,9 @@
 
 import pytest
 
-from assistant.answer.verify import SupportChecker, content_words, names, numbers
+from assistant.answer.verify import SupportChecker
 from assistant.index.embedding import Embedder
+from assistant.ingest.text import content_words, names, numbers
 
 ROME = (
     "White House envoy Steve Witkoff met on Friday with Iranian Foreign Minister Abbas Araghchi "

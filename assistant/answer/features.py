@@ -18,8 +18,8 @@ from functools import cache
 
 import numpy as np
 
-from assistant.answer.verify import content_words, names, numbers
 from assistant.ingest.entities import Entity, answer_type, compatible_labels
+from assistant.ingest.text import content_words, names, numbers
 
 _WORD = re.compile(r"\w+")
 PREFIX = 5  # "Israeli" ~ "Israel", "Iranian" ~ "Iran": same first letters count as the word

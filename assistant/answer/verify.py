@@ -11,59 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
 from assistant.index.embedding import Embedder
+from assistant.ingest.text import WORD, names, numbers
+from assistant.ingest.text import content_words as content_words  # re-exported, see below
 
-_WORD = re.compile(r"\w+")
-_NUMBER = re.compile(r"\d[\d,.]*")
+# ``content_words`` lives in assistant.ingest.text with the other text helpers; chain.py and
+# eval/evidence_data.py still import it from here until their import lines move too.
 _NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
-NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "first": "1", "second": "2", "third": "3",
-    "fourth": "4", "fifth": "5", "sixth": "6",
-}  # fmt: skip
-
-
-@cache
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS) | {"said", "says", "according", "also", "would", "could"}
-
-
-@cache
-def _stemmer() -> object:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def content_words(text: str) -> set[str]:
-    """Stemmed, lower-cased words of ``text`` that carry meaning (no stopwords)."""
-    words = [w.casefold() for w in _WORD.findall(text)]
-    kept = [w for w in words if len(w) > 1 and w not in _stopwords()]
-    return set(_stemmer().stemWords(kept))  # type: ignore[attr-defined]
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers in ``text``, digits or small number words, normalised ("2,000" -> "2000")."""
-    found = {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
-    found |= {NUMBER_WORDS[w] for w in _WORD.findall(text.casefold()) if w in NUMBER_WORDS}
-    return found
-
-
-def names(text: str) -> set[str]:
-    """Capitalised words not at the start of a sentence: a cheap stand-in for named entities."""
-    out = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        words = _WORD.findall(sentence)
-        for word in words[1:]:
-            if word[:1].isupper() and len(word) > 1 and word.casefold() not in _stopwords():
-                out.add(word.casefold())
-    return out
 
 
 @dataclass(frozen=True)
@@ -99,7 +56,7 @@ class SupportChecker:
         claim_words = content_words(claim)
         evidence_words = content_words(joined)
         coverage = len(claim_words & evidence_words) / len(claim_words) if claim_words else 0.0
-        tokens = {w.casefold() for w in _WORD.findall(joined)}
+        tokens = {w.casefold() for w in WORD.findall(joined)}
         negated = bool(_NEGATION.search(claim)) and not _NEGATION.search(joined)
         missing = sorted(
             (numbers(claim) - numbers(joined))
