@@ -105,8 +105,22 @@ def run_ingest(
     embedder = embedder or build_embedder(settings.embedding)
     index = Index.open(settings, embedder, reindex=reindex)
     try:
-        return Indexer(settings, embedder, index).run(
-            list(paths), prune=prune, reindex=reindex, progress=progress
-        )
+        return ingest_into(settings, embedder, index, paths, prune, reindex, progress)
     finally:
         index.close()
+
+
+def ingest_into(
+    settings: Settings,
+    embedder: Embedder,
+    index: Index,
+    paths: Sequence[Path],
+    prune: bool = False,
+    reindex: bool = False,
+    progress: bool = False,
+) -> IngestReport:
+    """Ingest ``paths`` into an index that is already open (and stays open), e.g. ``parts.index``
+    of ``open_parts`` when the same index is then searched."""
+    return Indexer(settings, embedder, index).run(
+        list(paths), prune=prune, reindex=reindex, progress=progress
+    )

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.app import Parts, ingest_into, open_parts
 from assistant.config import Settings
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.handle import Index
-from assistant.index.indexer import BATCH_CHUNKS, Indexer, IngestReport, article_id
+from assistant.index.indexer import BATCH_CHUNKS, IngestReport, article_id
 from assistant.ingest.loaders import discover, load_file
 from assistant.retrieve.hybrid import HybridRetriever
 from benchmarks.common import (
@@ -117,12 +118,10 @@ def since(wall: float, cpu: float) -> Elapsed:
     return Elapsed(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def timed_ingest(
-    settings: Settings, embedder: Embedder, index: Index, paths: list[Path]
-) -> tuple[IngestReport, Elapsed]:
-    """One ``Indexer.run`` and how long it took."""
+def timed_ingest(parts: Parts, paths: list[Path]) -> tuple[IngestReport, Elapsed]:
+    """One ingest into the open index of ``parts`` and how long it took."""
     wall, cpu = time.perf_counter(), time.process_time()
-    report = Indexer(settings, embedder, index).run(paths, progress=False)
+    report = ingest_into(parts.settings, parts.embedder, parts.index, paths)
     return report, since(wall, cpu)
 
 
@@ -226,22 +225,21 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder)
+    parts = open_parts(settings, embedder)
     startup_s = time.perf_counter() - started
     try:
-        first, first_t = timed_ingest(settings, embedder, index, paths)
-        chunks = stored_chunks(index)
+        first, first_t = timed_ingest(parts, paths)
+        chunks = stored_chunks(parts.index)
         batches = flush_batches(chunks, ingest_order(settings, paths))
         measured = sample_batches(batches, args.raw_sample)
         raw_chunks = sum(len(b) for b in measured)
         raw_t = raw_embedding_time(embedder, measured)
-        second, second_t = timed_ingest(settings, embedder, index, paths)
+        second, second_t = timed_ingest(parts, paths)
         queries = benchmark_queries(dataset, QUERY_COUNT)
-        retriever = HybridRetriever(settings.retrieval, embedder, index)
-        latencies = query_latencies_ms(retriever, queries)
-        index_chunks = index.vectors.count()
+        latencies = query_latencies_ms(parts.retriever, queries)
+        index_chunks = parts.index.vectors.count()
     finally:
-        index.close()
+        parts.close()
 
     articles_in = first.added + first.updated
     e2e_cps = first.chunks / first_t.wall

@@ -31,14 +31,14 @@ from typing import Any
 
 import numpy as np
 
+from assistant.app import open_parts, run_ingest
 from assistant.config import Settings
 from assistant.eval.realtimeqa import articles
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.handle import Index
-from assistant.index.indexer import Indexer
 from assistant.index.keyword import KeywordIndex
 from assistant.ingest.chunking import sentence_spans
-from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.retrieve.hybrid import Filters
 from benchmarks.common import bench_settings, from_root, percentile, provenance, write_report
 from benchmarks.realtimeqa import DEFAULT_DATASET, benchmark_queries
 from benchmarks.servers import free_port, running
@@ -136,11 +136,7 @@ def build(settings: Settings, embedder: ComposedEmbedder, rows: list[dict[str, A
             for row in rows[begin : begin + ARTICLES_PER_FILE]:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     started = time.perf_counter()
-    index = Index.open(settings, embedder)
-    try:
-        report = Indexer(settings, embedder, index).run([settings.corpus_dir], progress=True)
-    finally:
-        index.close()
+    report = run_ingest(settings, [settings.corpus_dir], embedder, progress=True)
     if report.problems:  # a benchmark of a smaller corpus than it says would mislead
         raise SystemExit(f"ingest skipped {len(report.problems)} file(s): {report.problems[0]}")
     return time.perf_counter() - started
@@ -174,13 +170,13 @@ def timed_ms(fn: Callable[[str], object], queries: list[str]) -> list[float]:
 
 def latencies(settings: Settings, embedder: Embedder, queries: list[str]) -> dict[str, Any]:
     """p50/p95 of a whole hybrid search and of each of its stages, plus the BM25 build time."""
-    index = Index.open(settings, embedder)
+    parts = open_parts(settings, embedder)
+    index, retriever = parts.index, parts.retriever
     try:
         shutil.rmtree(index.bm25_dir, ignore_errors=True)
         started = time.perf_counter()
         keyword = KeywordIndex.open(index.bm25_dir, index.store)
         bm25_build_s = time.perf_counter() - started
-        retriever = HybridRetriever(settings.retrieval, embedder, index)
         n = settings.retrieval.candidates
         vectors = {q: embedder.get_query_embedding(q) for q in queries}
         mask = keyword.mask((), None, None)
@@ -192,7 +188,7 @@ def latencies(settings: Settings, embedder: Embedder, queries: list[str]) -> dic
         }
         chunks = index.vectors.count()
     finally:
-        index.close()
+        parts.close()
     figures: dict[str, Any] = {"chunks": chunks, "bm25_build_s": round(bm25_build_s, 2)}
     for name, values in stages.items():
         figures[f"{name}_p50_ms"] = round(percentile(values, 50), 2)
@@ -235,11 +231,7 @@ def ingest_one(settings: Settings, embedder: ComposedEmbedder, row: dict[str, An
     path = settings.corpus_dir / "one-more.jsonl"
     path.write_text(json.dumps(variant(row, 10**6)) + "\n", encoding="utf-8")
     started = time.perf_counter()
-    index = Index.open(settings, embedder)
-    try:
-        report = Indexer(settings, embedder, index).run([path], progress=False)
-    finally:
-        index.close()
+    report = run_ingest(settings, [path], embedder)
     if report.added != 1:
         raise SystemExit(f"the extra article was not added: {report}")
     return time.perf_counter() - started
