@@ -235,7 +235,7 @@ def test_terminal_escapes_are_shown_not_obeyed() -> None:
 def test_a_delete_whose_file_move_fails_keeps_the_article(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.ui.app import ALL, _Library
+    from assistant.ui.handlers import ALL, LibraryTab
     from assistant.ui.service import AssistantService
 
     settings = settings.model_copy(update={"llm": settings.llm.model_copy(
@@ -251,12 +251,12 @@ def test_a_delete_whose_file_move_fails_keeps_the_article(
             raise PermissionError(13, "Permission denied")
 
         monkeypatch.setattr("assistant.ui.library.shutil.move", refuse)
-        status, *_ = _Library(service, settings).delete(article.id, "", ALL, "", "")
+        status, *_ = LibraryTab(service, settings).delete(article.id, "", ALL, "", "")
         assert "Not deleted" in status and "Permission denied" in status
         assert service.article(article.id) is not None
         assert path.exists()
         monkeypatch.undo()
-        status, *_ = _Library(service, settings).delete(article.id, "", ALL, "", "")
+        status, *_ = LibraryTab(service, settings).delete(article.id, "", ALL, "", "")
         assert "Deleted" in status
         assert service.article(article.id) is None and not path.exists()
     finally:
