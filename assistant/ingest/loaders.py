@@ -17,32 +17,13 @@ import yaml
 
 from assistant.config import IngestSettings
 from assistant.errors import InputFileError
-from assistant.ingest.dates import normalise_date
-from assistant.types import ArticleMeta, LoadedArticle
+from assistant.ingest.fields import ALIASES, Reading, brief, front_matter, new_article, read_meta
+from assistant.types import LoadedArticle
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-
-# Field names seen in the wild, in order of preference.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "title": ("title", "headline", "name"),
-    "text": ("text", "body", "content", "article", "maintext", "full_text"),
-    "url": ("url", "link", "href", "source_url"),
-    "source": ("source", "outlet", "publisher", "site", "sitename", "site_name", "domain"),
-    "author": ("author", "authors", "byline", "creator"),
-    "published": (
-        "published",
-        "publish_date",
-        "published_at",
-        "publishedAt",
-        "pubDate",
-        "date",
-        "datePublished",
-        "published_date",
-    ),
-}
 
 
 @dataclass
@@ -95,15 +76,6 @@ _PARSE_FAILURES = (
 )
 
 
-@dataclass(frozen=True)
-class _Reading:
-    """How one file is read: its limits, and whether its articles are keyed by their url."""
-
-    origin: str
-    limits: IngestSettings
-    key_by_url: bool
-
-
 def load_file(
     path: Path,
     origin: str,
@@ -116,7 +88,7 @@ def load_file(
     ``key_by_url=False`` keys articles by file and record whatever url they carry: uploads use
     it, so an uploaded file can never take over the identity of an article read elsewhere."""
     result = LoadResult()
-    reading = _Reading(origin, limits or IngestSettings(), key_by_url)
+    reading = Reading(origin, limits or IngestSettings(), key_by_url)
     try:
         for article in _load(path, reading, max_bytes, result):
             result.articles.append(article)
@@ -127,17 +99,11 @@ def load_file(
         result.problems.append(InputFileError(origin, "nested too deeply to read; flatten it"))
         result.failed_files.add(origin)
     except _PARSE_FAILURES as exc:
-        result.problems.append(InputFileError(origin, f"cannot read this file: {_brief(exc)}"))
+        result.problems.append(InputFileError(origin, f"cannot read this file: {brief(exc)}"))
         result.failed_files.add(origin)
     if any(p.path == origin for p in result.problems):
         result.failed_files.add(origin)
     return result
-
-
-def _brief(exc: BaseException) -> str:
-    """An exception as a short line: hostile input can make its message huge."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:200]}{'…' if len(text) > 200 else ''}"
 
 
 def _unsupported(path: Path) -> str:
@@ -146,7 +112,7 @@ def _unsupported(path: Path) -> str:
 
 
 def _load(
-    path: Path, reading: _Reading, max_bytes: int, result: LoadResult
+    path: Path, reading: Reading, max_bytes: int, result: LoadResult
 ) -> Iterator[LoadedArticle]:
     suffix, origin = path.suffix.lower(), reading.origin
     raw = _read_bytes(path, origin, max_bytes)
@@ -196,105 +162,7 @@ def _decode(raw: bytes, origin: str) -> str:
         ) from exc
 
 
-def _meta(
-    fields: dict[Any, Any], reading: _Reading, fallback_title: str, line: int | None = None
-) -> ArticleMeta:
-    origin, most = reading.origin, reading.limits.max_field_chars
-
-    def pick(name: str) -> Any:
-        for alias in ALIASES[name]:
-            value = fields.get(alias)
-            if value not in (None, "", []):
-                return value
-        return None
-
-    def text_of(name: str, value: Any) -> str | None:
-        if name == "author" and isinstance(value, list):
-            value = ", ".join(str(a) for a in value if a)
-        value = str(value).strip() if value else ""
-        if len(value) > most:
-            raise InputFileError(
-                origin,
-                f"'{name}' is {len(value)} characters, over the limit of {most} "
-                "(ingest.max_field_chars)",
-                line,
-            )
-        return value or None
-
-    raw_date = pick("published")
-    date_text = text_of("published", raw_date) if not isinstance(raw_date, int | float) else None
-    try:
-        published = normalise_date(raw_date if date_text is None else date_text)
-    except ValueError as exc:
-        raise InputFileError(origin, f"{exc}; use ISO 8601 such as 2025-05-27", line) from exc
-    return ArticleMeta(
-        title=text_of("title", pick("title")) or fallback_title.strip()[:most],
-        source=text_of("source", pick("source")),
-        url=text_of("url", pick("url")),
-        author=text_of("author", pick("author")),
-        published=published,
-    )
-
-
-def _article(meta: ArticleMeta, text: str, reading: _Reading, suffix: str = "") -> LoadedArticle:
-    origin = reading.origin
-    body = text.strip()
-    if not body:
-        raise InputFileError(origin, "article has no text")
-    key = (meta.url if reading.key_by_url else None) or origin + suffix
-    for part in (body, key, *(v for v in meta.model_dump().values() if v)):
-        try:
-            str(part).encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate from a JSON "\ud800" escape
-            raise InputFileError(
-                origin, "text holds an unpaired surrogate (a broken \\u escape); fix it"
-            ) from exc
-    return LoadedArticle(key=key, origin=origin, meta=meta, text=body)
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader without aliases (no expansion bombs) and with dates kept as text
-    (``2025-02-30`` is then a reported bad date, not a crash in YAML's date constructor)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in front matter", mark
-            )
-        return super().compose_node(parent, index)
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _front_matter(head: str, reading: _Reading) -> dict[Any, Any]:
-    origin, most = reading.origin, reading.limits.max_front_matter_chars
-    if len(head) > most:
-        raise InputFileError(
-            origin,
-            f"front matter is {len(head)} characters, over the limit of {most} "
-            "(ingest.max_front_matter_chars)",
-            1,
-        )
-    try:
-        loaded = yaml.load(head, Loader=_FrontMatterLoader) or {}  # a SafeLoader
-    except yaml.YAMLError as exc:
-        message = " ".join(str(exc).split())[:300]
-        raise InputFileError(origin, f"front matter is not valid YAML: {message}", 1) from exc
-    except RecursionError as exc:
-        raise InputFileError(origin, "front matter is nested too deeply", 1) from exc
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. !!binary, huge !!int
-        raise InputFileError(origin, f"front matter has a bad value: {_brief(exc)}", 1) from exc
-    if not isinstance(loaded, dict):
-        raise InputFileError(origin, "front matter must be 'key: value' lines", 1)
-    return loaded
-
-
-def _from_text(text: str, reading: _Reading, stem: str) -> LoadedArticle:
+def _from_text(text: str, reading: Reading, stem: str) -> LoadedArticle:
     fields: dict[Any, Any] = {}
     body = text
     if text.startswith("---"):
@@ -303,16 +171,16 @@ def _from_text(text: str, reading: _Reading, stem: str) -> LoadedArticle:
             raise InputFileError(
                 reading.origin, "front matter opened with '---' but never closed", 1
             )
-        fields = _front_matter(head, reading)
+        fields = front_matter(head, reading)
         body = rest.split("\n", 1)[1] if "\n" in rest else ""
     first_line = body.strip().split("\n", 1)[0].strip()
     fallback = (
         first_line if 0 < len(first_line) <= 120 else stem.replace("-", " ").replace("_", " ")
     )
-    return _article(_meta(fields, reading, fallback), body, reading)
+    return new_article(read_meta(fields, reading, fallback), body, reading)
 
 
-def _from_html(raw: bytes, reading: _Reading) -> LoadedArticle:
+def _from_html(raw: bytes, reading: Reading) -> LoadedArticle:
     import trafilatura  # lazy: pulls lxml and friends
     from lxml import etree  # type: ignore[import-untyped]
 
@@ -320,7 +188,7 @@ def _from_html(raw: bytes, reading: _Reading) -> LoadedArticle:
     try:
         doc = trafilatura.bare_extraction(raw, with_metadata=True)
     except (*_PARSE_FAILURES, AttributeError, etree.Error) as exc:
-        raise InputFileError(origin, f"cannot parse the HTML: {_brief(exc)}") from exc
+        raise InputFileError(origin, f"cannot parse the HTML: {brief(exc)}") from exc
     if doc is None or not getattr(doc, "text", None):
         raise InputFileError(origin, "no article text found in the HTML")
     data = doc if isinstance(doc, dict) else doc.as_dict()
@@ -331,18 +199,18 @@ def _from_html(raw: bytes, reading: _Reading) -> LoadedArticle:
         "author": data.get("author"),
         "published": data.get("date"),
     }
-    return _article(_meta(fields, reading, Path(origin).stem), str(data["text"]), reading)
+    return new_article(read_meta(fields, reading, Path(origin).stem), str(data["text"]), reading)
 
 
-def _record(obj: Any, reading: _Reading, index: int, line: int | None) -> LoadedArticle:
+def _record(obj: Any, reading: Reading, index: int, line: int | None) -> LoadedArticle:
     origin = reading.origin
     if not isinstance(obj, dict):
         raise InputFileError(origin, "expected a JSON object with 'title' and 'text'", line)
     text = next((obj[a] for a in ALIASES["text"] if isinstance(obj.get(a), str) and obj[a]), None)
     if text is None:
         raise InputFileError(origin, "record has no 'text' (or body/content) field", line)
-    meta = _meta(obj, reading, f"{Path(origin).stem} #{index}", line)
-    return _article(meta, text, reading, f"#{index}")
+    meta = read_meta(obj, reading, f"{Path(origin).stem} #{index}", line)
+    return new_article(meta, text, reading, f"#{index}")
 
 
 def _parse_json(text: str, origin: str, line: int | None) -> Any:
@@ -355,10 +223,10 @@ def _parse_json(text: str, origin: str, line: int | None) -> Any:
     except RecursionError as exc:
         raise InputFileError(origin, "bad JSON: nested too deeply", line) from exc
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise InputFileError(origin, f"bad JSON: {_brief(exc)}", line) from exc
+        raise InputFileError(origin, f"bad JSON: {brief(exc)}", line) from exc
 
 
-def _from_jsonl(text: str, reading: _Reading, result: LoadResult) -> Iterator[LoadedArticle]:
+def _from_jsonl(text: str, reading: Reading, result: LoadResult) -> Iterator[LoadedArticle]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -368,7 +236,7 @@ def _from_jsonl(text: str, reading: _Reading, result: LoadResult) -> Iterator[Lo
             result.problems.append(exc)
 
 
-def _from_json(text: str, reading: _Reading, result: LoadResult) -> Iterator[LoadedArticle]:
+def _from_json(text: str, reading: Reading, result: LoadResult) -> Iterator[LoadedArticle]:
     data = _parse_json(text, reading.origin, None)
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
