@@ -148,8 +148,13 @@ class EvidenceSettings(_Section):
         description="Best sentence's P(answers) below which the chain abstains "
         "(default: the model's calibrated threshold)",
     )  # fmt: skip
+    candidates: int = Field(
+        default=30, ge=1, le=500,
+        description="Sentences of the retrieved chunks shortlisted by question words, then "
+        "embedded and scored (the model was fitted on pools of this size)",
+    )  # fmt: skip
     second_sentence_ratio: float = Field(
-        default=0.8, ge=0, le=1,
+        default=0.6, ge=0, le=1,
         description="The quote adds the second-best sentence when its P is at least this "
         "share of the best's",
     )  # fmt: skip

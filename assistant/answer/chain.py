@@ -16,10 +16,11 @@ from assistant.answer.llm import ChatModel, Message
 from assistant.answer.parse import ANSWER_SCHEMA, ClaimStream
 from assistant.answer.prompts import PromptLibrary
 from assistant.answer.question import resolve, standalone, validate
-from assistant.answer.verify import SupportChecker, content_words
+from assistant.answer.verify import SupportChecker
 from assistant.config import AnswerSettings
 from assistant.errors import ModelError, QuestionError
 from assistant.index.store import ArticleStore
+from assistant.ingest.text import content_words
 from assistant.retrieve.hybrid import Filters, HybridRetriever
 from assistant.types import Answer, AnswerSentence, Citation, ShortAnswer
 

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answer.evidence_model import EvidenceModel
-from assistant.answer.features import Candidate, QuestionInfo, feature_matrix, question_info
+from assistant.answer.features import (
+    Candidate,
+    QuestionInfo,
+    context_stems,
+    distance,
+    feature_matrix,
+    is_new,
+    lexical_score,
+    question_info,
+)
 from assistant.config import EvidenceSettings
 from assistant.index.embedding import Embedder
 from assistant.index.sentences import SentenceCache, sentence_key
@@ -36,7 +45,10 @@ class Evidence:
     entities: tuple[Entity, ...] = ()
 
 
-def candidate_sentences(hits: list[Hit]) -> list[tuple[Hit, int, int, str, str]]:
+Found = tuple[Hit, int, int, str, str]  # hit, start, end, text, previous sentence
+
+
+def candidate_sentences(hits: list[Hit]) -> list[Found]:
     """Every sentence of the hits once, as ``(hit, start, end, text, previous sentence)``."""
     seen: set[tuple[str, int]] = set()
     out = []
@@ -69,15 +81,17 @@ class EvidenceRanker:
         """The ``limit`` most probable answer sentences, numbered from 1, best first.
 
         ``queries`` is the question alone, or a follow-up and then its standalone form; a
-        sentence scores the best P it reaches for any of them."""
-        found = candidate_sentences(hits)
+        sentence scores the best P it reaches for any of them. Only the ``candidates``
+        sentences with the most question words (as at training) are embedded and scored."""
+        asked = [question_info(q) for q in queries]
+        found = self._shortlist(asked, candidate_sentences(hits))
         if not found:
             return []
         data = self.sentences.get(
             [sentence_key(f[0].chunk_id, f[1], f[2]) for f in found], [f[3] for f in found]
         )
-        asked = np.array(self.embedder.get_text_embedding_batch(queries))
-        cosines = np.clip(np.array([d.vector for d in data]) @ asked.T, 0.0, 1.0)
+        vectors = np.array(self.embedder.get_text_embedding_batch(queries))
+        cosines = np.clip(np.array([d.vector for d in data]) @ vectors.T, 0.0, 1.0)
         named = [d.entities for d in data]
         candidates = [
             Candidate(text, previous, hit.title, start, ents)
@@ -85,8 +99,8 @@ class EvidenceRanker:
         ]
         p = np.max(
             [
-                self.model.probability(feature_matrix(question_info(q), candidates, cosines[:, i]))
-                for i, q in enumerate(queries)
+                self.model.probability(feature_matrix(q, candidates, cosines[:, i]))
+                for i, q in enumerate(asked)
             ],
             axis=0,
         )
@@ -96,6 +110,18 @@ class EvidenceRanker:
                      relevance=round(float(p[i]), 4), context=found[i][4], entities=named[i])
             for rank, i in enumerate(order, start=1)
         ]  # fmt: skip
+
+    def _shortlist(self, asked: list[QuestionInfo], found: list[Found]) -> list[Found]:
+        """The ``settings.candidates`` sentences with the most question words, in hit order."""
+        if len(found) <= self.settings.candidates:
+            return found
+        scores = [
+            max(lexical_score(q, context_stems(Candidate(text, previous, hit.title, start, ())))
+                for q in asked)
+            for hit, start, _, text, previous in found
+        ]  # fmt: skip
+        keep = sorted(range(len(found)), key=lambda i: (-scores[i], i))[: self.settings.candidates]
+        return [found[i] for i in sorted(keep)]
 
     def answerable(self, evidence: list[Evidence]) -> bool:
         """Whether the best sentence is likely enough to answer (else the chain abstains)."""
@@ -109,16 +135,16 @@ class EvidenceRanker:
 
 
 def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
-    """The answer phrase inside ``item``: an entity of the type the question asks for (the
-    likeliest label first, then the earliest) that the question does not already name
-    (offsets relative to the sentence)."""
+    """The answer phrase inside ``item``: an entity of the type the question asks for that the
+    question does not already name; the likeliest label first, then the one nearest the
+    question's words ("Foreign Minister Abbas Araghchi" for "Who is the foreign minister?"),
+    then the earliest (offsets relative to the sentence)."""
     q = question_info(question) if isinstance(question, str) else question
     wanted = compatible_labels(q.type)
-    new = [
-        e for e in item.entities
-        if e.label in wanted and not {w.casefold() for w in e.text.split()} <= q.words
-    ]  # fmt: skip
-    return min(new, key=lambda e: (wanted.index(e.label), e.start), default=None)
+    new = [e for e in item.entities if e.label in wanted and is_new(e, q)]
+    return min(
+        new, key=lambda e: (wanted.index(e.label), distance(q, item.text, e), e.start), default=None
+    )
 
 
 def render_evidence(evidence: list[Evidence]) -> str:

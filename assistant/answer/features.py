@@ -124,6 +124,19 @@ class _Words:
         return stem in self.stems or (len(prefix) >= PREFIX and prefix in self.prefixes)
 
 
+def lexical_score(q: QuestionInfo, stems: set[str]) -> float:
+    """IDF-weighted share of the question's stems in ``stems``: how candidates are shortlisted
+    before embedding (the same at training and at answer time, so the model sees the pool it was
+    fitted on)."""
+    total = sum(q.weights.values())
+    return sum(w for s, w in q.weights.items() if s in stems) / total if total else 0.0
+
+
+def context_stems(c: Candidate) -> set[str]:
+    """The stems of a candidate with its previous sentence and its article's title."""
+    return content_words(f"{c.previous} {c.text} {c.title}")
+
+
 def _weighted(q: QuestionInfo, words: _Words) -> float:
     total = sum(q.weights.values())
     return sum(w for s, w in q.weights.items() if words.has(q, s)) / total if total else 0.0
@@ -133,27 +146,36 @@ def _share(wanted: frozenset[str], present: set[str]) -> float:
     return len(wanted & present) / len(wanted) if wanted else 1.0
 
 
-def _is_new(entity: Entity, q: QuestionInfo) -> bool:
+def is_new(entity: Entity, q: QuestionInfo) -> bool:
+    """Whether ``entity`` says something the question does not: a word the question lacks."""
     words = {w.casefold() for w in _WORD.findall(entity.text)}
     return bool(words) and not words <= q.words
 
 
-def _nearness(q: QuestionInfo, c: Candidate, typed: list[Entity]) -> float:
-    """1 / (1 + words between a typed entity and the nearest word of the question)."""
+def _spots(q: QuestionInfo, text: str) -> list[int]:
+    """Where the question's words (stems or first letters) occur in ``text``."""
     asked = {p for p in q.prefixes.values() if len(p) >= PREFIX}
-    spots = [
+    return [
         m.start()
-        for m in _WORD.finditer(c.text)
+        for m in _WORD.finditer(text)
         if content_words(m.group()) & q.weights.keys() or m.group().casefold()[:PREFIX] in asked
     ]
-    if not typed or not spots:
-        return 0.0
+
+
+def distance(q: QuestionInfo, text: str, entity: Entity, spots: list[int] | None = None) -> float:
+    """Words between ``entity`` and the nearest word of the question in ``text`` (inf: none)."""
     best = math.inf
-    for e in typed:
-        for spot in spots:
-            lo, hi = sorted((spot, e.start if spot < e.start else e.end))
-            best = min(best, len(_WORD.findall(c.text[lo:hi])))
-    return 1.0 / (1.0 + best)
+    for spot in _spots(q, text) if spots is None else spots:
+        lo, hi = sorted((spot, entity.start if spot < entity.start else entity.end))
+        best = min(best, len(_WORD.findall(text[lo:hi])))
+    return best
+
+
+def _nearness(q: QuestionInfo, c: Candidate, typed: list[Entity]) -> float:
+    """1 / (1 + words between a typed entity and the nearest word of the question)."""
+    spots = _spots(q, c.text)
+    best = min((distance(q, c.text, e, spots) for e in typed), default=math.inf)
+    return 0.0 if math.isinf(best) else 1.0 / (1.0 + best)
 
 
 def _features(q: QuestionInfo, c: Candidate, cosine: float) -> list[float]:
@@ -164,7 +186,7 @@ def _features(q: QuestionInfo, c: Candidate, cosine: float) -> list[float]:
     stems = [s for w in _WORD.findall(c.text) for s in content_words(w)]
     pairs = set(itertools.pairwise(stems))
     wanted = compatible_labels(q.type)
-    new = [e for e in c.entities if _is_new(e, q)]
+    new = [e for e in c.entities if is_new(e, q)]
     typed = [e for e in new if e.label in wanted]
     words = _WORD.findall(c.text)
     return [

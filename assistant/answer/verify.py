@@ -15,11 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.index.embedding import Embedder
-from assistant.ingest.text import WORD, names, numbers
-from assistant.ingest.text import content_words as content_words  # re-exported, see below
+from assistant.ingest.text import WORD, content_words, names, numbers
 
-# ``content_words`` lives in assistant.ingest.text with the other text helpers; chain.py and
-# eval/evidence_data.py still import it from here until their import lines move too.
 _NEGATION = re.compile(r"\b(?:not|no|never|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 
 

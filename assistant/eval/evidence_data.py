@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.features import Candidate, QuestionInfo, question_info
-from assistant.answer.verify import content_words
+from assistant.answer.features import (
+    Candidate,
+    QuestionInfo,
+    context_stems,
+    lexical_score,
+    question_info,
+)
 from assistant.eval.metrics import contains_alias
 from assistant.eval.multihop import articles as multihop_articles
 from assistant.ingest.chunking import sentence_spans
@@ -57,16 +62,12 @@ class _Sentences:
                 text = article.text[start:end]
                 if len(text) > 3:
                     items.append(Candidate(text, previous, article.title, start, ()))
-                    stems.append(content_words(f"{previous} {text} {article.title}"))
+                    stems.append(context_stems(items[-1]))
                 previous = text
         return cls(items, stems)
 
     def best(self, q: QuestionInfo, count: int) -> list[Candidate]:
-        total = sum(q.weights.values()) or 1.0
-        scored = [
-            (sum(w for s, w in q.weights.items() if s in stems) / total, i)
-            for i, stems in enumerate(self.stems)
-        ]
+        scored = [(lexical_score(q, stems), i) for i, stems in enumerate(self.stems)]
         scored.sort(key=lambda x: (-x[0], x[1]))
         return [self.items[i] for _, i in scored[:count]]
 

@@ -28,17 +28,25 @@ class Entity:
     end: int
 
 
+# "which/what [up to two modifiers] <noun>": "which hockey team", "what new streaming service".
+_WHICH = r"\b(?:in |of |for )?(?:what|which)(?: (?!is\b|was\b|are\b|were\b|did\b|does\b|do\b|has\b|have\b|had\b|will\b|would\b|can\b|could\b|of\b)\w+){0,2} "
 # The first pattern that matches a question decides its type.
 _TYPE_PATTERNS = (
     ("NUMBER", r"\bhow (many|much|old|long|far|big|large|tall|high)\b"
                r"|\bwhat (percentage|percent|number|amount|share|price|age)\b"),
     ("DATE", r"\bwhen\b|\b(what|which) (year|day|date|month|time|decade|century)\b"),
-    ("PLACE", r"\bwhere\b|\b(what|which|in what|in which) (city|country|state|nation|town|"
-              r"region|county|place|location|continent|island|capital|province|venue|island)\b"),
-    ("ORG", r"\b(what|which) (company|companies|organi[sz]ation|team|agency|group|party|firm|"
-            r"network|outlet|newspaper|club|university|brand|airline|bank|retailer|band)\b"),
-    ("PERSON", r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|actor|actress|singer|"
-               r"politician|leader|official|president|ceo|senator|judge|coach|artist)\b"),
+    ("PLACE", r"\bwhere\b|" + _WHICH + r"(city|cities|country|countries|state|states|nation|"
+              r"town|region|county|place|location|continent|island|capital|province|venue|"
+              r"site|border|port|airport|park|neighbou?rhood|district|territory)\b"),
+    ("ORG", _WHICH + r"(company|companies|organi[sz]ation|team|agency|group|party|firm|network|"
+            r"outlet|newspaper|club|university|college|school|brand|airline|bank|retailer|band|"
+            r"automaker|carrier|chain|startup|maker|manufacturer|publisher|studio|league|"
+            r"department|ministry|court|union|channel|magazine|platform|service|app)\b"),
+    ("PERSON", r"\bwho(m|se)?\b|" + _WHICH + r"(person|man|woman|player|actor|actress|singer|"
+               r"rapper|politician|leader|official|president|ceo|senator|judge|coach|artist|"
+               r"star|celebrity|athlete|musician|author|writer|director|comedian|host|"
+               r"lawmaker|governor|mayor|minister|executive|founder|billionaire|pope|"
+               r"quarterback|golfer|driver|chef|journalist|candidate|member)\b"),
 )  # fmt: skip
 # Most likely first: a "who" question wants a person before an organisation.
 _COMPATIBLE = {
