@@ -17,6 +17,7 @@ from assistant.answer.evidence_model import EvidenceModel
 from assistant.answer.features import (
     Candidate,
     QuestionInfo,
+    can_answer,
     context_stems,
     distance,
     feature_matrix,
@@ -56,7 +57,7 @@ def candidate_sentences(hits: list[Hit]) -> list[Found]:
         previous = ""
         for start, end in hit.sentences:
             text = hit.text[start - hit.start : end - hit.start]
-            if (hit.article_id, start) not in seen and len(text) > 3:
+            if (hit.article_id, start) not in seen and can_answer(text):
                 seen.add((hit.article_id, start))
                 out.append((hit, start, end, text, previous))
             previous = text

@@ -18,7 +18,7 @@ from functools import cache
 
 import numpy as np
 
-from assistant.ingest.entities import Entity, answer_type, compatible_labels
+from assistant.ingest.entities import Entity, answer_type, compatible_labels, question_focus
 from assistant.ingest.text import content_words, names, numbers
 
 _WORD = re.compile(r"\w+")
@@ -43,9 +43,9 @@ FEATURES = (
     "type_other",  # one-hot: the answer type the question asks for
     "typed_answer",  # the sentence has a new entity of the type asked for
     "typed_near",  # ... within a few words of a word of the question (1 / (1 + distance))
+    "focus",  # a word naming the kind of thing asked for ("position", "network") is in it
     "new_entity",  # the sentence has an entity the question does not name
     "new_words",  # share of the sentence's words that are not in the question
-    "is_question",  # the sentence is itself a question
     "fragment",  # fewer than six words, or no verb-like ending: a headline or caption
     "is_title",  # the sentence is the article's title (or the title is inside it)
     "length",  # log of the sentence's word count
@@ -77,23 +77,41 @@ class QuestionInfo:
     numbers: frozenset[str]
     type: str
     words: frozenset[str]  # lower-cased surface words
+    focus: dict[str, str]  # stem -> first letters of the words naming what is asked for
+
+
+# Words about the articles themselves ("the CIA Director mentioned in the article"), not the news.
+META = frozenset(("article", "articles", "mentioned", "mention", "mentions", "story", "stories"))
 
 
 def question_info(question: str) -> QuestionInfo:
+    """Its weighted stems, for overlap; the focus words ("position") are kept apart."""
+    focus_words = {w.casefold() for w in question_focus(question)}
     weights: dict[str, float] = {}
     prefixes: dict[str, str] = {}
+    focus: dict[str, str] = {}
     order: list[str] = []
     for word in _WORD.findall(question):
+        lower = word.casefold()
         for stem in content_words(word):
-            weights[stem] = max(weights.get(stem, 0.0), _idf(word.casefold()))
-            prefixes[stem] = word.casefold()[:PREFIX]
+            if lower in focus_words or lower in META:
+                focus.update({stem: lower[:PREFIX]} if lower in focus_words else {})
+                continue
+            weights[stem] = max(weights.get(stem, 0.0), _idf(lower))
+            prefixes[stem] = lower[:PREFIX]
             order.append(stem)
     return QuestionInfo(
         text=question, weights=weights, prefixes=prefixes,
         bigrams=frozenset(itertools.pairwise(order)), names=frozenset(names(question)),
         numbers=frozenset(numbers(question)), type=answer_type(question),
-        words=frozenset(w.casefold() for w in _WORD.findall(question)),
+        words=frozenset(w.casefold() for w in _WORD.findall(question)), focus=focus,
     )  # fmt: skip
+
+
+def can_answer(text: str) -> bool:
+    """Whether a sentence can be evidence: not a scrap, and not a question (which states
+    nothing: "The vice president?")."""
+    return len(text) > 3 and not text.rstrip().endswith("?")
 
 
 @dataclass(frozen=True)
@@ -154,11 +172,12 @@ def is_new(entity: Entity, q: QuestionInfo) -> bool:
 
 def _spots(q: QuestionInfo, text: str) -> list[int]:
     """Where the question's words (stems or first letters) occur in ``text``."""
-    asked = {p for p in q.prefixes.values() if len(p) >= PREFIX}
+    stems = q.weights.keys() | q.focus.keys()
+    asked = {p for p in (*q.prefixes.values(), *q.focus.values()) if len(p) >= PREFIX}
     return [
         m.start()
         for m in _WORD.finditer(text)
-        if content_words(m.group()) & q.weights.keys() or m.group().casefold()[:PREFIX] in asked
+        if content_words(m.group()) & stems or m.group().casefold()[:PREFIX] in asked
     ]
 
 
@@ -203,9 +222,11 @@ def _features(q: QuestionInfo, c: Candidate, cosine: float) -> list[float]:
         *(1.0 if q.type == t else 0.0 for t in TYPES),
         1.0 if typed else 0.0,
         _nearness(q, c, typed),
+        1.0
+        if any(s in sentence.stems or p in sentence.prefixes for s, p in q.focus.items())
+        else 0.0,
         1.0 if new else 0.0,
         len(sentence.stems - set(q.weights)) / len(sentence.stems) if sentence.stems else 0.0,
-        1.0 if c.text.rstrip().endswith("?") else 0.0,
         1.0 if len(words) < 6 or not c.text.rstrip().endswith((".", "!", '"', "”", "’")) else 0.0,
         1.0 if c.title and c.title.strip() and c.title.strip() in c.text else 0.0,
         math.log1p(len(words)),

@@ -18,6 +18,7 @@ from typing import Any
 from assistant.answer.features import (
     Candidate,
     QuestionInfo,
+    can_answer,
     context_stems,
     lexical_score,
     question_info,
@@ -60,7 +61,7 @@ class _Sentences:
             previous = ""
             for start, end in sentence_spans(article.text):
                 text = article.text[start:end]
-                if len(text) > 3:
+                if can_answer(text):
                     items.append(Candidate(text, previous, article.title, start, ()))
                     stems.append(context_stems(items[-1]))
                 previous = text

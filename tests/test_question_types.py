@@ -1,0 +1,73 @@
+"""What a question asks for: its answer type, its focus words, and the short answer's choice."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.evidence import Evidence, short_answer
+from assistant.answer.features import can_answer, question_info
+from assistant.ingest.entities import Entity, answer_type, question_focus
+from assistant.types import Hit
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which hockey team won the Stanley Cup Final this week?", "ORG"),
+        ("Which tennis player won his second US Open title?", "PERSON"),
+        ("The acting head of which government agency resigned?", "ORG"),
+        ("Which African country was hit with the toughest tariff?", "PLACE"),
+        ("What did the city council decide?", "OTHER"),  # "did" is no modifier of "city"
+        ("How many people were killed?", "NUMBER"),
+        ("What did Trump tell Netanyahu?", "OTHER"),
+    ],
+)
+def test_answer_type_reads_the_noun_after_which(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("What is Ron Dermer's position?", ["position"]),
+        ("Who is the head of Mossad?", ["head"]),
+        ("Which TV network did Noem speak to on Monday?", ["network"]),
+        ("Where did Witkoff meet Araghchi?", []),
+        ("Who is the CIA Director?", []),  # a proper noun: the sentence names it too
+    ],
+)
+def test_focus_words_name_the_kind_of_thing_asked_for(question: str, focus: list[str]) -> None:
+    assert question_focus(question) == focus
+
+
+def test_focus_and_meta_words_leave_the_overlap_weights() -> None:
+    q = question_info("What is Ron Dermer's position?")
+    assert set(q.weights) == {"ron", "dermer"}
+    assert set(q.focus) == {"posit"}
+    assert set(question_info("Who is the CIA Director mentioned in the article?").weights) == {
+        "cia",
+        "director",
+    }
+
+
+def test_a_question_in_an_article_is_never_evidence() -> None:
+    assert not can_answer("The vice president?")
+    assert not can_answer("Hi.")
+    assert can_answer("The vice president spoke on Monday.")
+
+
+def _evidence(text: str, entities: tuple[Entity, ...]) -> Evidence:
+    hit = Hit(
+        chunk_id="a:0", article_id="a", text=text, start=0, end=len(text), score=1.0,
+        title="", source=None, published=None, url=None, sentences=[(0, len(text))],
+    )  # fmt: skip
+    return Evidence(n=1, hit=hit, start=0, end=len(text), text=text, relevance=0.9,
+                    entities=entities)  # fmt: skip
+
+
+def test_the_short_answer_is_the_typed_entity_nearest_the_question_words() -> None:
+    text = "Steve Witkoff met Iranian Foreign Minister Abbas Araghchi in Rome."
+    people = (Entity("Steve Witkoff", "PERSON", 0, 13), Entity("Abbas Araghchi", "PERSON", 43, 57))
+    found = short_answer("Who is Iran's foreign minister?", _evidence(text, people))
+    assert found is not None and found.text == "Abbas Araghchi"
+    assert text[found.start : found.end] == "Abbas Araghchi"
