@@ -187,3 +187,19 @@ def test_ask_and_chat(
     assert "Araghchi" in replies[0] and "[1] unknown outlet" in replies[1]
     assert replies[2] == "> Answer: Rome" and "in Rome" in out.split(replies[2])[1]
     assert "control characters" in out
+
+
+def test_show_and_articles_print_control_characters_as_escapes(
+    corpus_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (corpus_env / "evil.jsonl").write_text(
+        json.dumps({"title": "Evil \x1b]0;pwned\x07 title", "text": "A \x1b[2J body that clears.",
+                    "url": "https://news.test/evil", "source": "Coast Times"}) + "\n"
+    )  # fmt: skip
+    assert run(capsys, "ingest", "--quiet")[0] == 0
+    code, out, _ = run(capsys, "articles")
+    assert code == 0 and "\x1b" not in out and "Evil \\x1b]0;pwned\\x07 title" in out
+    article_id = next(line.split()[0] for line in out.splitlines() if "Evil" in line)
+    code, out, _ = run(capsys, "show", article_id)
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    assert "Evil \\x1b]0;pwned\\x07 title" in out
