@@ -120,9 +120,11 @@ def test_marker_output_and_out_of_range_ids(chain_with) -> None:
 
 
 def test_restating_the_question_is_not_an_answer(chain_with) -> None:
-    model = ScriptedModel(lambda p: structured(("Iran's foreign minister.", [1])))
-    answer = chain_with(model).answer("Who is Iran's foreign minister?")
-    assert answer.fallback and "Abbas Araghchi" in answer.text
+    model = ScriptedModel(
+        lambda p: structured(("Steve Witkoff did meet the Iranian foreign minister.", [1]))
+    )
+    answer = chain_with(model).answer("Where did Steve Witkoff meet the Iranian foreign minister?")
+    assert answer.fallback and "Rome" in answer.text
 
 
 def test_unrelated_question_abstains_without_calling_the_model(chain_with) -> None:

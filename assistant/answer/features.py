@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -77,7 +77,7 @@ class QuestionInfo:
     numbers: frozenset[str]
     type: str
     words: frozenset[str]  # lower-cased surface words
-    focus: dict[str, str]  # stem -> first letters of the words naming what is asked for
+    focus: dict[str, float]  # stem -> IDF weight of the words naming what is asked for
 
 
 # Words about the articles themselves ("the CIA Director mentioned in the article"), not the news.
@@ -85,20 +85,23 @@ META = frozenset(("article", "articles", "mentioned", "mention", "mentions", "st
 
 
 def question_info(question: str) -> QuestionInfo:
-    """Its weighted stems, for overlap; the focus words ("position") are kept apart."""
+    """Its weighted stems, for overlap; the focus words ("position") are kept apart: they
+    count when a sentence has them and are not missed when it does not."""
     focus_words = {w.casefold() for w in question_focus(question)}
     weights: dict[str, float] = {}
     prefixes: dict[str, str] = {}
-    focus: dict[str, str] = {}
+    focus: dict[str, float] = {}
     order: list[str] = []
     for word in _WORD.findall(question):
         lower = word.casefold()
         for stem in content_words(word):
-            if lower in focus_words or lower in META:
-                focus.update({stem: lower[:PREFIX]} if lower in focus_words else {})
+            if lower in META:
+                continue
+            prefixes[stem] = lower[:PREFIX]
+            if lower in focus_words:
+                focus[stem] = max(focus.get(stem, 0.0), _idf(lower))
                 continue
             weights[stem] = max(weights.get(stem, 0.0), _idf(lower))
-            prefixes[stem] = lower[:PREFIX]
             order.append(stem)
     return QuestionInfo(
         text=question, weights=weights, prefixes=prefixes,
@@ -127,27 +130,38 @@ class Candidate:
 
 @dataclass(frozen=True)
 class _Words:
-    """The words of a text as stems and as first letters, for matching question words."""
+    """The words of a text as stems and as first letters, for matching question words: a
+    question word matches a word of the same stem, of the same first five letters, or, when it
+    has four letters, a word up to three letters longer that starts with it ("Iran" ~
+    "Iranian", "Cuba" ~ "Cuban")."""
 
     stems: set[str]
     prefixes: set[str]
+    short: set[str]  # first four letters of the five- to seven-letter words
 
     @classmethod
     def of(cls, text: str) -> _Words:
         words = [w.casefold() for w in _WORD.findall(text)]
-        return cls(content_words(text), {w[:PREFIX] for w in words if len(w) >= PREFIX})
+        return cls(
+            content_words(text),
+            {w[:PREFIX] for w in words if len(w) >= PREFIX},
+            {w[: PREFIX - 1] for w in words if PREFIX <= len(w) <= PREFIX + 2},
+        )
 
     def has(self, q: QuestionInfo, stem: str) -> bool:
         prefix = q.prefixes[stem]
-        return stem in self.stems or (len(prefix) >= PREFIX and prefix in self.prefixes)
+        return (
+            stem in self.stems
+            or (len(prefix) >= PREFIX and prefix in self.prefixes)
+            or (len(prefix) == PREFIX - 1 and prefix in self.short)
+        )
 
 
 def lexical_score(q: QuestionInfo, stems: set[str]) -> float:
     """IDF-weighted share of the question's stems in ``stems``: how candidates are shortlisted
     before embedding (the same at training and at answer time, so the model sees the pool it was
     fitted on)."""
-    total = sum(q.weights.values())
-    return sum(w for s, w in q.weights.items() if s in stems) / total if total else 0.0
+    return _share_of(q, lambda stem: stem in stems)
 
 
 def context_stems(c: Candidate) -> set[str]:
@@ -156,8 +170,16 @@ def context_stems(c: Candidate) -> set[str]:
 
 
 def _weighted(q: QuestionInfo, words: _Words) -> float:
-    total = sum(q.weights.values())
-    return sum(w for s, w in q.weights.items() if words.has(q, s)) / total if total else 0.0
+    return _share_of(q, lambda stem: words.has(q, stem))
+
+
+def _share_of(q: QuestionInfo, present: Callable[[str], bool]) -> float:
+    """The weight of the question's stems that are ``present`` over that of all of them, where
+    a focus word weighs only when present."""
+    found = sum(w for s, w in q.focus.items() if present(s))
+    total = sum(q.weights.values()) + found
+    found += sum(w for s, w in q.weights.items() if present(s))
+    return found / total if total else 0.0
 
 
 def _share(wanted: frozenset[str], present: set[str]) -> float:
@@ -173,7 +195,7 @@ def is_new(entity: Entity, q: QuestionInfo) -> bool:
 def _spots(q: QuestionInfo, text: str) -> list[int]:
     """Where the question's words (stems or first letters) occur in ``text``."""
     stems = q.weights.keys() | q.focus.keys()
-    asked = {p for p in (*q.prefixes.values(), *q.focus.values()) if len(p) >= PREFIX}
+    asked = {p for p in q.prefixes.values() if len(p) >= PREFIX}
     return [
         m.start()
         for m in _WORD.finditer(text)
@@ -222,11 +244,11 @@ def _features(q: QuestionInfo, c: Candidate, cosine: float) -> list[float]:
         *(1.0 if q.type == t else 0.0 for t in TYPES),
         1.0 if typed else 0.0,
         _nearness(q, c, typed),
-        1.0
-        if any(s in sentence.stems or p in sentence.prefixes for s, p in q.focus.items())
-        else 0.0,
+        1.0 if any(sentence.has(q, s) for s in q.focus) else 0.0,
         1.0 if new else 0.0,
-        len(sentence.stems - set(q.weights)) / len(sentence.stems) if sentence.stems else 0.0,
+        len(sentence.stems - q.weights.keys() - q.focus.keys()) / len(sentence.stems)
+        if sentence.stems
+        else 0.0,
         1.0 if len(words) < 6 or not c.text.rstrip().endswith((".", "!", '"', "”", "’")) else 0.0,
         1.0 if c.title and c.title.strip() and c.title.strip() in c.text else 0.0,
         math.log1p(len(words)),
