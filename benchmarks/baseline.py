@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +50,22 @@ from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
 from assistant.eval.machine import package_version
 from assistant.eval.questions import QuestionRow, load_questions, select
-from assistant.eval.report import fmt
-from assistant.eval.results import TIME_METRICS, QuestionResult, aggregate
 from assistant.eval.runner import TOP_K, _timed, build_index, resolve_gold
 from assistant.eval.scoring import Gold, score
 from assistant.eval.settings import ensure_local, index_dir
-from assistant.types import Answer, Article, Hit
+from assistant.types import Article, Hit
+from benchmarks.baseline_report import (
+    BASELINE,
+    OURS,
+    Record,
+    per_question,
+    ratios,
+    summarise,
+    table,
+)
 from benchmarks.common import code_version, from_root, peak_rss_mb, provenance, write_report
 from benchmarks.llamaindex_pipeline import (
     CHAT_TEMPLATE_RESERVE,
-    NO_SOURCE,
     Baseline,
     build_baseline,
     to_answer,
@@ -68,12 +73,7 @@ from benchmarks.llamaindex_pipeline import (
 
 DEFAULT_QUESTIONS = Path("evals/questions.jsonl")
 DEFAULT_OUT = Path("benchmarks/results/baseline.json")
-OURS, BASELINE = "ours", "llama-index"
 WARM_UP = QuestionRow(id="warm-up", question="What is the news?", answerable=False)
-TABLE = (
-    *TIME_METRICS, "accuracy", "citation_precision",
-    "citation_recall", "faithfulness", "span_validity", "abstain_rate", "false_refusal_rate",
-)  # fmt: skip
 NOTES = [
     "Both pipelines search the same chunks with the same embedder and answer with the same "
     "GGUF model and llama.cpp settings; they differ in everything else: ours fuses dense and "
@@ -129,15 +129,6 @@ def bench_settings(provider: str, data_root: Path) -> Settings:
 
 
 # --- asking and scoring -----------------------------------------------------------------------
-
-
-@dataclass
-class Record:
-    """One pipeline's scored answer to one question."""
-
-    result: QuestionResult
-    answer: Answer
-    llm_calls: int | None = None  # the baseline's model calls (a refine step adds calls)
 
 
 def ask_ours(chain: AnswerChain, row: QuestionRow, gold: list[Gold]) -> Record:
@@ -204,81 +195,6 @@ def run_both(
             else:
                 records[BASELINE].append(ask_baseline(baseline, chain, row, gold[row.id], articles))
     return records
-
-
-# --- figures ----------------------------------------------------------------------------------
-
-
-def summarise(name: str, model: str, records: list[Record]) -> dict[str, Any]:
-    """The eval's aggregate of one pipeline, plus what only this comparison shows."""
-    summary = aggregate(name, "llamacpp", model, [r.result for r in records])
-    calls = [r.llm_calls for r in records if r.llm_calls is not None]
-    extra = {
-        "citations": summary.counts["citations"],
-        "invalid_citations": sum(r.result.citations - r.result.valid_citations for r in records),
-        "markers_without_source": sum(
-            c.title == NO_SOURCE for r in records for c in r.answer.citations
-        ),
-        "answers_without_citations": sum(not r.answer.citations for r in records),
-        "llm_calls_per_question": sum(calls) / len(calls) if calls else None,
-    }
-    return summary.model_dump() | {"extra": extra}
-
-
-def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, float | None]:
-    """Ours / baseline of the latency figures."""
-    out: dict[str, float | None] = {}
-    for name in TIME_METRICS:
-        mine, other = ours["metrics"][name], theirs["metrics"][name]
-        out[name] = mine / other if mine is not None and other else None
-    return out
-
-
-def per_question(records: dict[str, list[Record]]) -> list[dict[str, Any]]:
-    """Every scored answer with its citations (article, offsets, quote) and model calls."""
-    return [
-        r.result.model_dump()
-        | {
-            "citation_spans": [
-                c.model_dump(include={"n", "article_id", "start", "end", "quote"})
-                for c in r.answer.citations
-            ],
-            "llm_calls": r.llm_calls,
-        }
-        for rows in records.values()
-        for r in rows
-    ]
-
-
-def table(results: dict[str, Any]) -> str:
-    """Metrics down; ours, the baseline and ours/baseline across."""
-    ours, theirs = results["pipelines"][OURS], results["pipelines"][BASELINE]
-    rows = [["metric", OURS, BASELINE, "ours/baseline"]]
-    for name in TABLE:
-        ratio = results["ratios"].get(name)
-        shown = f"{ratio:.2f}x" if ratio is not None else ""
-        rows.append(
-            [name, fmt(name, ours["metrics"][name]), fmt(name, theirs["metrics"][name]), shown]
-        )
-    for name in ("citations", "invalid_citations", "llm_calls_per_question"):
-        mine, other = ours["extra"][name], theirs["extra"][name]
-        rows.append([name, _count(mine), _count(other), ""])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        for r in rows
-    ]
-    counts = ours["counts"]
-    head = f"{counts['questions']} questions ({counts['answerable']} answerable, {counts['unanswerable']} unanswerable)"
-    return "\n".join([head, lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
-
-
-def _count(value: float | int | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 # --- main -------------------------------------------------------------------------------------

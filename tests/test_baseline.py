@@ -12,7 +12,8 @@ from assistant.answer.verify import SupportChecker
 from assistant.index.embedding import Embedder
 from assistant.index.store import ArticleStore
 from assistant.types import Article, ArticleMeta
-from benchmarks.baseline import BASELINE, OURS, main
+from benchmarks.baseline import main
+from benchmarks.baseline_report import BASELINE, OURS
 from benchmarks.llamaindex_pipeline import to_answer
 
 TEXT = "Witkoff met Araghchi in Rome on Friday. The talks were the fifth round. Nothing else."

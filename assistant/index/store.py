@@ -15,39 +15,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from assistant.errors import StoreError
-from assistant.types import Article, ArticleMeta, Chunk
+from assistant.index.store_rows import ARTICLE_COLUMNS, SCHEMA, article_of, chunk_of
+from assistant.types import Article, Chunk
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    origin TEXT NOT NULL,
-    title TEXT NOT NULL,
-    source TEXT,
-    url TEXT,
-    author TEXT,
-    published TEXT,
-    text TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'ready')),
-    dup_of TEXT,
-    minhash BLOB
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id TEXT PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    sentences TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-
-_ARTICLE_COLUMNS = (
-    "id, key, origin, title, source, url, author, published, text, content_hash, dup_of"
-)
 # Ids per ``IN (...)`` query, well under SQLite's bound-variable limit.
 _BATCH = 500
 
@@ -141,20 +111,20 @@ class ArticleStore:
 
     def get(self, article_id: str, ready_only: bool = True) -> Article | None:
         """One article, or None when there is no such (ready) article."""
-        sql = f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?"
+        sql = f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?"
         if ready_only:
             sql += " AND state = 'ready'"
         row = self._db.execute(sql, (article_id,)).fetchone()
-        return _article(row) if row else None
+        return article_of(row) if row else None
 
     def articles(self, ready_only: bool = True) -> list[Article]:
         """All articles, newest first (undated last), then by title."""
         where = "WHERE state = 'ready'" if ready_only else ""
         rows = self._db.execute(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} "
+            f"SELECT {ARTICLE_COLUMNS} FROM articles {where} "
             "ORDER BY published IS NULL, published DESC, title"
         )
-        return [_article(r) for r in rows]
+        return [article_of(r) for r in rows]
 
     def chunk_ids(self, state: str | None = None) -> set[str]:
         """Ids of chunks of articles in ``state`` (any state when None)."""
@@ -176,7 +146,7 @@ class ArticleStore:
             "WHERE article_id = ? ORDER BY ordinal",
             (article_id,),
         )
-        return [_chunk(article, r) for r in rows]
+        return [chunk_of(article, r) for r in rows]
 
     def ready_chunks(self) -> Iterator[tuple[str, str, str | None, str | None, str]]:
         """``(chunk_id, article_id, source, published, chunk_text)`` of every served chunk."""
@@ -231,7 +201,7 @@ class ArticleStore:
                 if found is None:
                     continue
                 articles[article_id] = found
-            out[row[0]] = (_chunk(articles[article_id], row[:5]), articles[article_id])
+            out[row[0]] = (chunk_of(articles[article_id], row[:5]), articles[article_id])
         return out
 
     def minhashes(self) -> Iterator[tuple[str, str | None, bytes]]:
@@ -296,37 +266,4 @@ def _bump(db: sqlite3.Connection) -> None:
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('generation', '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-    )
-
-
-def _article(row: tuple[object, ...]) -> Article:
-    id_, key, origin, title, source, url, author, published, text, content_hash, dup_of = row
-    return Article(
-        id=str(id_),
-        key=str(key),
-        meta=ArticleMeta(
-            title=str(title),
-            source=source,  # type: ignore[arg-type]
-            url=url,  # type: ignore[arg-type]
-            author=author,  # type: ignore[arg-type]
-            published=published,  # type: ignore[arg-type]
-        ),
-        text=str(text),
-        content_hash=str(content_hash),
-        origin=str(origin),
-        dup_of=dup_of,  # type: ignore[arg-type]
-    )
-
-
-def _chunk(article: Article, row: tuple[object, ...]) -> Chunk:
-    id_, ordinal, start, end, sentences = row
-    s, e = int(start), int(end)  # type: ignore[call-overload]
-    return Chunk(
-        id=str(id_),
-        article_id=article.id,
-        ordinal=int(ordinal),  # type: ignore[call-overload]
-        start=s,
-        end=e,
-        text=article.text[s:e],
-        sentences=[tuple(p) for p in json.loads(str(sentences))],
     )
