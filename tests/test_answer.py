@@ -1,9 +1,13 @@
 """The answer chain with the real index and embedder, and a scripted model for our own logic."""
 
+import json
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from assistant.answer.chain import ABSTAIN_TEXT, AnswerChain
 from assistant.answer.llm import ChatModel
@@ -245,3 +249,42 @@ def test_model_can_rewrite_follow_ups(chain_with) -> None:
     answer = chain_with(model, condense="model").answer("Where was that?", history)
     assert answer.standalone_question == "Where did Steve Witkoff meet Abbas Araghchi?"
     assert answer.text == "They met in Rome.[1]" and len(model.calls) == 2
+
+
+_WORDS = sorted(set(re.findall(r"[A-Za-z][a-z]{3,}", SEED.read_text(encoding="utf-8"))))
+_ASKED = [
+    json.loads(line)["question"]
+    for line in (Path(__file__).parent.parent / "evals" / "questions.jsonl")
+    .read_text()
+    .splitlines()
+    if line.strip() and json.loads(line)["answerable"]
+]
+
+
+@st.composite
+def _questions(draw: st.DrawFn) -> str:
+    """One of our questions with words dropped and seed-article words added."""
+    words = draw(st.sampled_from(_ASKED)).rstrip("?").split()
+    for _ in range(draw(st.integers(0, 2))):
+        if len(words) > 2:
+            words.pop(draw(st.integers(1, len(words) - 1)))
+    words += draw(st.lists(st.sampled_from(_WORDS), max_size=2))
+    return " ".join(words) + "?"
+
+
+@hsettings(max_examples=40, deadline=None, derandomize=True,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(question=_questions())
+def test_short_answer_offsets_are_exact_for_any_question(chain_with, question: str) -> None:
+    """Whatever is asked, a short answer is the article's own text at its offsets, inside the
+    quote it names; an abstention has none."""
+    chain = chain_with(None)
+    answer = chain.answer(question)
+    short = answer.short_answer
+    if answer.abstained or short is None:
+        assert not answer.abstained or short is None
+        return
+    cited = answer.citations[short.n - 1]
+    article = chain.store.get(cited.article_id)
+    assert article is not None and article.text[short.start : short.end] == short.text
+    assert cited.start <= short.start < short.end <= cited.end
