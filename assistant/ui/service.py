@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from assistant.answer.chain import AnswerChain
+from assistant.answer.features import question_info
 from assistant.answer.llm import Message
 from assistant.answer.llm_process import ModelProcess
 from assistant.app import Parts, open_parts
@@ -24,6 +25,7 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.index.failures import storage_errors
 from assistant.index.indexer import Indexer, IngestReport
 from assistant.index.store import ArticleStore
+from assistant.ingest.entities import entities
 from assistant.retrieve.hybrid import Filters
 from assistant.types import Answer, Article
 
@@ -43,6 +45,9 @@ class AssistantService:
         self._chains: dict[str, AnswerChain] = {}
         self.model_problem: str | None = None  # why the default model cannot run, if it cannot
         self._parts = self.call(self._open)
+        # Queued behind nothing, ahead of the first question: the spaCy pipelines and the
+        # embedder load once here (about a second) instead of inside the first answer.
+        self._worker.submit(self._warm_up)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the worker thread and return its result (or raise its error)."""
@@ -58,6 +63,14 @@ class AssistantService:
     def _open(self) -> Parts:
         # Held until close: uploads and deletes write, so no other writer may share data_dir.
         return open_parts(self.settings, writer="serve")
+
+    def _warm_up(self) -> None:
+        try:
+            question_info("Who is the head of the agency?")
+            entities(["The agency said on Monday that it would open in Paris."])
+            self._parts.embedder.get_text_embedding_batch(["warm up"])
+        except AssistantError as exc:  # the first question reports it, with what to do
+            log.warning("warm-up failed: %s", exc)
 
     def check_model(self) -> str | None:
         """Probe the default llama.cpp model once (one token in its child process); if it
