@@ -32,6 +32,7 @@ from assistant.ingest.chunking import sentence_spans
 class PoolArticle:
     title: str
     text: str
+    url: str = ""
 
 
 @dataclass
@@ -53,10 +54,11 @@ class _Sentences:
 
     items: list[Candidate]
     stems: list[set[str]]
+    urls: list[str]  # the article each sentence is from
 
     @classmethod
     def of(cls, articles: Iterable[PoolArticle]) -> _Sentences:
-        items, stems = [], []
+        items, stems, urls = [], [], []
         for article in articles:
             previous = ""
             for start, end in sentence_spans(article.text):
@@ -64,13 +66,15 @@ class _Sentences:
                 if can_answer(text):
                     items.append(Candidate(text, previous, article.title, start, ()))
                     stems.append(context_stems(items[-1]))
+                    urls.append(article.url)
                 previous = text
-        return cls(items, stems)
+        return cls(items, stems, urls)
 
-    def best(self, q: QuestionInfo, count: int) -> list[Candidate]:
+    def best(self, q: QuestionInfo, count: int) -> list[tuple[Candidate, str]]:
+        """The ``count`` sentences with the most question words, each with its article's url."""
         scored = [(lexical_score(q, stems), i) for i, stems in enumerate(self.stems)]
         scored.sort(key=lambda x: (-x[0], x[1]))
-        return [self.items[i] for _, i in scored[:count]]
+        return [(self.items[i], self.urls[i]) for _, i in scored[:count]]
 
 
 def _label(text: str, aliases: list[str], facts: list[str]) -> int:
@@ -86,7 +90,7 @@ def _group(
     aliases: list[str], facts: list[str], answerable: bool,
 ) -> Group:  # fmt: skip
     q = question_info(question)
-    chosen = pool.best(q, count)
+    chosen = [c for c, _ in pool.best(q, count)]
     labels = [_label(c.text, aliases, facts) if answerable else 0 for c in chosen]
     return Group(dataset, qid, question, answerable, chosen, labels)
 
@@ -172,3 +176,43 @@ def ours(questions: Path, corpus: Path, count: int) -> list[Group]:
                    row.get("answers", []), facts, row["answerable"])
         )  # fmt: skip
     return groups
+
+
+def needles(questions: Path, folder: Path, count: int) -> list[Group]:
+    """Questions written in a reader's words about single RealTimeQA articles
+    (``evals/needles*.jsonl``), over the articles of the row's ``week`` or of the whole dataset.
+    A sentence is positive when it is in the gold article and holds a gold alias or overlaps the
+    gold sentence (offsets into the dataset's text, so no text is copied into the project)."""
+    from assistant.eval.realtimeqa import articles
+
+    every = [PoolArticle(a["title"], a["text"], a["url"]) for a in articles(folder)]
+    by_url = {a.url: a for a in every}
+    pools: dict[str, _Sentences] = {}
+    groups = []
+    for row in _read_jsonl(questions):
+        week = row.get("week", "")
+        if week not in pools:
+            pools[week] = _Sentences.of(_week(folder, week, by_url) if week else every)
+        gold = {ev["article"]: (ev["start"], ev["end"]) for ev in row["evidence"]}
+        q = question_info(row["question"])
+        chosen = pools[week].best(q, count)
+        labels = [
+            int(url in gold and (contains_alias(" ".join(c.text.split()), row["answers"])
+                                 or _overlaps(c, gold[url])))
+            for c, url in chosen
+        ]  # fmt: skip
+        groups.append(Group(questions.stem, row["id"], row["question"], row["answerable"],
+                            [c for c, _ in chosen], labels))  # fmt: skip
+    return groups
+
+
+def _overlaps(c: Candidate, span: tuple[int, int]) -> bool:
+    return c.start < span[1] and span[0] < c.start + len(c.text)
+
+
+def _week(folder: Path, week: str, by_url: dict[str, PoolArticle]) -> list[PoolArticle]:
+    """The articles retrieved for one week's questions (``<week>_gcs.jsonl``)."""
+    urls = dict.fromkeys(
+        r["url"] for g in _read_jsonl(folder / f"{week}_gcs.jsonl") for r in g["search_result"]
+    )
+    return [by_url[u] for u in urls if u in by_url]
