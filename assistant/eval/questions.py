@@ -63,6 +63,9 @@ class QuestionRow(BaseModel):
         default_factory=list, description="planted false answers (counterfactual robustness)"
     )
     source: str | None = Field(default=None, description="restrict retrieval to this outlet")
+    week: str | None = Field(
+        default=None, description="the RealTimeQA week (YYYYMMDD) whose articles it is about"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> QuestionRow:

@@ -31,6 +31,11 @@ from assistant.ingest.entities import Entity, entities
 
 SHARED = Path("../shared/datasets")
 ABSTAIN = 0.9  # the abstention on unanswerable questions the threshold aims at
+# The datasets whose unanswerable questions set the threshold. The needle sets' are a detail
+# the story's article does not give, which the features cannot yet tell from one it gives:
+# held to 0.9 there, the chain would refuse most answerable questions everywhere
+# (evals/README.md has the curve). They are fitted to and reported, not calibrated on.
+CALIBRATE = ("realtimeqa-2025", "realtimeqa", "multihop-rag", "questions")
 DATASETS = {
     "realtimeqa-2025": lambda n: evidence_data.realtimeqa(
         "realtimeqa-2025", SHARED / "realtimeqa_2025", n, shift=7
@@ -40,6 +45,12 @@ DATASETS = {
     ),
     "multihop-rag": lambda n: evidence_data.multihop(SHARED / "multihop_rag_sample500", n),
     "questions": lambda n: evidence_data.ours(Path("evals/questions.jsonl"), Path("corpus"), n),
+    "needles": lambda n: evidence_data.needles(
+        Path("evals/needles.jsonl"), SHARED / "realtimeqa_2024jan_sample", n
+    ),
+    "needles-2025": lambda n: evidence_data.needles(
+        Path("evals/needles_2025.jsonl"), SHARED / "realtimeqa_2025", n
+    ),
 }
 
 
@@ -137,7 +148,8 @@ def fit(data: Data, names: Sequence[str]) -> evidence_model.EvidenceModel:
     fitted = evidence_model.EvidenceModel(
         mean, scale, theta[:-1], float(theta[-1]), 0.0, "+".join(names)
     )
-    return replace(fitted, threshold=threshold(data, names, fitted))
+    calibrate = [n for n in names if n in CALIBRATE] or list(names)
+    return replace(fitted, threshold=threshold(data, calibrate, fitted))
 
 
 def threshold(data: Data, names: Sequence[str], model: evidence_model.EvidenceModel) -> float:
