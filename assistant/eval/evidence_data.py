@@ -197,10 +197,9 @@ def needles(questions: Path, folder: Path, count: int) -> list[Group]:
         q = question_info(row["question"])
         chosen = pools[week].best(q, count)
         labels = [
-            int(url in gold and (contains_alias(" ".join(c.text.split()), row["answers"])
-                                 or _overlaps(c, gold[url])))
+            int(url in gold and (_label(c.text, row["answers"], []) or _overlaps(c, gold[url])))
             for c, url in chosen
-        ]  # fmt: skip
+        ]
         groups.append(Group(questions.stem, row["id"], row["question"], row["answerable"],
                             [c for c, _ in chosen], labels))  # fmt: skip
     return groups
