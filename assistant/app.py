@@ -42,9 +42,9 @@ class Parts:
         """The parts over an index that is already open."""
         return cls(
             settings, embedder, index, HybridRetriever(settings.retrieval, embedder, index),
-            EvidenceRanker(settings.evidence, embedder, index.sentences),
+            EvidenceRanker(settings.evidence, index.scorer, index.sentences),
             SupportChecker(
-                embedder, settings.answer.support_threshold,
+                index.scorer, settings.answer.support_threshold,
                 settings.answer.support_coverage_weight, settings.answer.missing_anchor_factor,
             ),
             PromptLibrary(settings.answer.prompts_dir),

@@ -41,6 +41,17 @@ def build_embedder(settings: EmbeddingSettings) -> Embedder:
             return OpenAICompatibleEmbedding(settings)
 
 
+def scoring_embedder(settings: EmbeddingSettings, embedder: Embedder) -> Embedder:
+    """The embedder whose cosines the evidence model and the support checker were fitted on:
+    the bundled MiniLM. The index's own when it is that one, else a second, local one, so an
+    embedding server changes what is retrieved but never the calibrated scores."""
+    match settings.provider:
+        case "onnx":
+            return embedder
+        case "openai":
+            return build_embedder(EmbeddingSettings(threads=settings.threads))
+
+
 def index_signature(embedder: Embedder, provider: str) -> str:
     """What the vector index must agree with: provider, model and dimension."""
     return f"{provider}:{embedder.model_name}:{embedder.dimension}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.index.embedding import Embedder, index_signature
+from assistant.index.embedding import Embedder, index_signature, scoring_embedder
 from assistant.index.lock import WriterLock, writer_lock
 from assistant.index.sentences import SentenceCache
 from assistant.index.store import ArticleStore
@@ -18,12 +18,14 @@ from assistant.index.vectors import VectorIndex
 
 @dataclass
 class Index:
-    """The open article store, vector index and BM25 location for one data directory."""
+    """The open article store, vector index and BM25 location for one data directory, and
+    the ``scorer`` that embeds sentences for the evidence model (``scoring_embedder``)."""
 
     store: ArticleStore
     vectors: VectorIndex
     bm25_dir: Path
     sentences: SentenceCache
+    scorer: Embedder
     lock: WriterLock | None = None
 
     @classmethod
@@ -43,12 +45,15 @@ class Index:
             store = ArticleStore(data / "articles.sqlite3")
             sig = index_signature(embedder, settings.embedding.provider)
             vectors = VectorIndex(settings.chroma, data, sig, reindex=reindex)
-            sentences = SentenceCache(data / "sentences.sqlite3", embedder, sig)
+            scorer = scoring_embedder(settings.embedding, embedder)
+            sentences = SentenceCache(
+                data / "sentences.sqlite3", scorer, index_signature(scorer, "onnx")
+            )
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
-        return cls(store, vectors, data / "bm25", sentences, lock)
+        return cls(store, vectors, data / "bm25", sentences, scorer, lock)
 
     def close(self) -> None:
         self.store.close()
