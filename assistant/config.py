@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -153,10 +153,15 @@ class EvidenceSettings(_Section):
         description="Sentences of the retrieved chunks shortlisted by question words, then "
         "embedded and scored (the model was fitted on pools of this size)",
     )  # fmt: skip
-    second_sentence_ratio: float = Field(
+    quote_sentences: int = Field(
+        default=3, ge=1, le=10,
+        description="At most this many sentences in an answer that quotes the sources",
+    )  # fmt: skip
+    quote_ratio: float = Field(
         default=0.6, ge=0, le=1,
-        description="The quote adds the second-best sentence when its P is at least this "
-        "share of the best's",
+        validation_alias=AliasChoices("quote_ratio", "second_sentence_ratio"),
+        description="The quote adds the next-best sentence when its P is at least this share "
+        "of the best's (and above the threshold)",
     )  # fmt: skip
     precompute: bool = Field(
         default=False,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from assistant.answer.evidence import Evidence, short_answer
+from assistant.answer.evidence import Evidence, EvidenceRanker, short_answer
 from assistant.answer.features import can_answer, question_info
+from assistant.config import EvidenceSettings
+from assistant.index.embedding import Embedder
+from assistant.index.sentences import SentenceCache
 from assistant.ingest.entities import Entity, answer_type, question_focus
 from assistant.types import Hit
 
@@ -71,3 +77,25 @@ def test_the_short_answer_is_the_typed_entity_nearest_the_question_words() -> No
     found = short_answer("Who is Iran's foreign minister?", _evidence(text, people))
     assert found is not None and found.text == "Abbas Araghchi"
     assert text[found.start : found.end] == "Abbas Araghchi"
+
+
+@pytest.mark.parametrize(
+    ("relevances", "limit", "quoted"),
+    [
+        ([0.9, 0.8, 0.6, 0.5], 3, [0.9, 0.8, 0.6]),  # 0.5 < 0.6 x 0.9
+        ([0.9, 0.8, 0.6, 0.5], 2, [0.9, 0.8]),  # at most quote_sentences
+        ([0.9, 0.3, 0.3], 3, [0.9]),  # far below the best
+        ([0.3, 0.25, 0.19], 3, [0.3, 0.25]),  # 0.19 is below the threshold (0.2)
+    ],
+)
+def test_the_quote_adds_sentences_nearly_as_likely_as_the_best(
+    relevances: list[float], limit: int, quoted: list[float], fake_embedder: Embedder,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    settings = EvidenceSettings(threshold=0.2, quote_sentences=limit, quote_ratio=0.6)
+    cache = SentenceCache(tmp_path / "sentences.sqlite3", fake_embedder, "fake")
+    ranker = EvidenceRanker(settings, fake_embedder, cache)
+    base = _evidence("The harbour reopened on Monday.", ())
+    evidence = [replace(base, n=i + 1, relevance=r) for i, r in enumerate(relevances)]
+    assert [e.relevance for e in ranker.quoted(evidence)] == quoted
+    cache.close()

@@ -129,10 +129,12 @@ class EvidenceRanker:
         return bool(evidence) and evidence[0].relevance >= self.threshold
 
     def quoted(self, evidence: list[Evidence]) -> list[Evidence]:
-        """The extractive answer: the best sentence, and the next when nearly as likely."""
-        best = evidence[0]
-        near = self.settings.second_sentence_ratio * best.relevance
-        return [best] + [e for e in evidence[1:2] if e.relevance >= max(near, self.threshold)]
+        """The extractive answer: the best sentence, and the next ones (up to
+        ``quote_sentences``) that are nearly as likely and would answer on their own: when the
+        model cannot tell two or three sentences apart, the reader sees each."""
+        best, limit = evidence[0], self.settings.quote_sentences
+        near = max(self.settings.quote_ratio * best.relevance, self.threshold)
+        return [best] + [e for e in evidence[1:limit] if e.relevance >= near]
 
 
 def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
