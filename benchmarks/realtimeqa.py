@@ -34,7 +34,7 @@ def benchmark_queries(dataset: Path, count: int) -> list[str]:
 
 
 def write_corpus(dataset: Path, target: Path) -> int:
-    """Write the articles as ``target/realtimeqa.jsonl``; returns how many."""
+    """Write the articles as JSONL files in ``target`` (``write_articles``); returns how many."""
     rows = articles(dataset)
     write_articles(target, "realtimeqa", rows)
     return len(rows)

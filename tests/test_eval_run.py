@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.eval import benchmark
+from assistant.eval.benchmark import write_articles
 from assistant.eval.command import main
 from assistant.eval.results import RunSummary
 from tests.conftest import REPO
@@ -134,3 +136,30 @@ def test_bad_input_is_one_line_and_status_2(
     assert main(["--provider", "extractive", "--corpus", str(REPO / "corpus"), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_corpus_too_big_for_one_file_is_written_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"title": f"T{i}", "text": f"Article {i}.", "url": f"u{i}"} for i in range(5)]
+    assert {p.name for p in write_articles(tmp_path / "one", "news", rows).iterdir()} == {
+        "news.jsonl"
+    }
+    monkeypatch.setattr(benchmark, "PER_FILE", 2)
+    folder = write_articles(tmp_path / "parts", "news", rows)
+    files = sorted(folder.iterdir())
+    assert [p.name for p in files] == ["news-1.jsonl", "news-2.jsonl", "news-3.jsonl"]
+    read = [json.loads(line) for p in files for line in p.read_text().splitlines()]
+    assert read == rows
+
+
+def test_a_corpus_that_ingests_nothing_stops_the_eval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.md").write_text("", encoding="utf-8")
+    args = ["--provider", "extractive", "--questions", str(QUESTIONS), "--corpus", str(corpus)]
+    assert main([*args, "--limit", "1", "--quiet", "--data-dir", str(tmp_path / "data")]) == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("error: nothing was ingested") and "empty.md: file is empty" in last

@@ -48,10 +48,19 @@ def read_jsonl(path: Path) -> list[Any]:
         raise EvalDataError(f"{path} is not JSON Lines ({exc})") from exc
 
 
+PER_FILE = 1000  # articles per corpus file: ~10 MB of news, under ingest.max_file_mb
+
+
 def write_articles(folder: Path, name: str, articles: list[dict[str, Any]]) -> Path:
-    """Articles as one JSONL file in ``folder`` (the corpus to ingest); returns the folder."""
+    """Articles as JSONL files in ``folder`` (the corpus to ingest); returns the folder.
+
+    ``{name}.jsonl`` when they fit in one file of ``PER_FILE``, else ``{name}-1.jsonl`` and
+    on: one file of RealTimeQA 2025's 3,854 articles would exceed the ingest's size limit."""
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-        for article in articles:
-            fh.write(json.dumps(article, ensure_ascii=False) + "\n")
+    parts = [articles[i : i + PER_FILE] for i in range(0, len(articles), PER_FILE)] or [[]]
+    for n, part in enumerate(parts, start=1):
+        stem = name if len(parts) == 1 else f"{name}-{n}"
+        with (folder / f"{stem}.jsonl").open("w", encoding="utf-8") as fh:
+            for article in part:
+                fh.write(json.dumps(article, ensure_ascii=False) + "\n")
     return folder

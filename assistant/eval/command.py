@@ -21,7 +21,7 @@ from assistant.eval.datasets import DEFAULT_PATHS, ours, public
 from assistant.eval.followups import followups
 from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds, same_questions
 from assistant.eval.machine import machine_facts
-from assistant.eval.questions import select
+from assistant.eval.questions import EvalDataError, select
 from assistant.eval.report import delta_table, terminal_table, write_run
 from assistant.eval.results import QuestionResult, RunSummary, aggregate
 from assistant.eval.runner import build_index, run_config
@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
                 print(
                     f"{label}: {len(report.problems)} article(s) skipped at ingest", file=sys.stderr
                 )
+            if articles == 0:
+                why = "; ".join(str(p) for p in report.problems[:3]) or "no articles found"
+                raise EvalDataError(f"nothing was ingested from {bench.source} ({why})")
             done = run_config(label, tuned, rows, progress=not args.quiet)
             summaries.append(aggregate(done.label, done.provider, done.model, done.results))
             results += done.results

@@ -74,7 +74,7 @@ def articles(dataset: Path) -> list[dict[str, Any]]:
 
 
 def write_corpus(dataset: Path, target: Path) -> Path:
-    """The dataset's articles as ``target/realtimeqa.jsonl``; returns ``target``."""
+    """The dataset's articles as JSONL files in ``target`` (``write_articles``); returns it."""
     return write_articles(target, "realtimeqa", articles(dataset))
 
 
