@@ -163,3 +163,48 @@ def test_a_corpus_that_ingests_nothing_stops_the_eval(
     assert main([*args, "--limit", "1", "--quiet", "--data-dir", str(tmp_path / "data")]) == 2
     last = capsys.readouterr().err.splitlines()[-1]
     assert last.startswith("error: nothing was ingested") and "empty.md: file is empty" in last
+
+
+def _rtqa_week(folder: Path, week: str, questions: list[str]) -> None:
+    rows = [
+        {"question_id": f"{week}_{i}", "question_sentence": q, "choices": ["a", "b", "c", "d"],
+         "answer": ["0"]}
+        for i, q in enumerate(questions)
+    ]  # fmt: skip
+    (folder / f"{week}_qa.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+
+
+def test_unseen_questions_are_asked_as_unanswerable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--unseen adds another dataset's questions (spread over its weeks) as unanswerable rows of
+    their own type; naming the dataset whose articles are indexed is an error."""
+    from assistant.eval import datasets, realtimeqa
+
+    weeks = tmp_path / "weeks"
+    weeks.mkdir()
+    _rtqa_week(weeks, "20300104", ["Which bank raised its rates this week?", "Who won the cup?"])
+    _rtqa_week(weeks, "20300111", ["Which city hosted the summit?", "Who resigned on Monday?"])
+    picked = realtimeqa.unseen(weeks, 2)
+    assert [r.id for r in picked] == ["unseen-20300104_0", "unseen-20300111_0"]
+    assert all(not r.answerable and r.type == "other-weeks" and not r.answers for r in picked)
+    assert len(realtimeqa.unseen(weeks, 10)) == 4
+
+    monkeypatch.setitem(datasets.DEFAULT_PATHS, "realtimeqa-2025", weeks)
+    args = ["--quiet", "--provider", "extractive", "--questions", str(QUESTIONS), "--corpus",
+            str(REPO / "corpus"), "--only", "seed-01", "--only", "unseen-*"]  # fmt: skip
+    out = tmp_path / "results"
+    assert (
+        main([*args, "--unseen", "realtimeqa-2025", "--unseen-count", "3", "--out", str(out)]) == 0
+    )
+    summary = RunSummary.model_validate_json((_only_run(out) / "summary.json").read_text())
+    (config,) = summary.configs
+    assert summary.questions == 4 and config.counts["unanswerable"] == 3
+    assert config.by_type["other-weeks"]["n"] == 3
+    assert config.by_type["other-weeks"]["abstain_rate"] == 1.0  # the seed has no such news
+
+    capsys.readouterr()
+    (weeks / "20300104_gcs.jsonl").write_text("")
+    distractors = [*args, "--distractors", "realtimeqa-2025", "--unseen", "realtimeqa-2025"]
+    assert main(distractors) == 2
+    assert "its articles are in this index" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from assistant.eval.datasets import DEFAULT_PATHS, ours, public
 from assistant.eval.followups import followups
 from assistant.eval.gate import deltas, failures, load_summary, parse_thresholds, same_questions
 from assistant.eval.machine import machine_facts
-from assistant.eval.questions import EvalDataError, select
+from assistant.eval.questions import EvalDataError, QuestionRow, select
 from assistant.eval.report import delta_table, terminal_table, write_run
 from assistant.eval.results import QuestionResult, RunSummary, aggregate
 from assistant.eval.runner import build_index, run_config
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="articles for our question set (repeatable; default: corpus_dir)")  # fmt: skip
     add("--distractors", choices=["realtimeqa", "realtimeqa-2025"],
         help="our question set: add this dataset's articles to the corpus (from --path)")  # fmt: skip
+    add("--unseen", choices=["realtimeqa", "realtimeqa-2025"],
+        help="also ask this dataset's questions, as unanswerable: the index lacks their weeks' "
+             "news (type other-weeks; read from ../shared)")  # fmt: skip
+    add("--unseen-count", type=int, default=120, help="how many --unseen questions (spread out)")
     add("--config", type=Path, action="append", default=[],
         help="settings file; repeat to compare configs side by side")  # fmt: skip
     add("--provider", action="append", default=[], choices=["llamacpp", "openai", "extractive"],
@@ -85,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_local(label, settings)
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
         bench = _benchmark(args, labelled[0][1].corpus_dir, Path(scratch))
+        bench.rows += _unseen(args, bench.source)
         rows = select(bench.rows, args.only, args.limit)
         if baseline:
             ids = {r.id for r in rows}
@@ -134,6 +139,21 @@ def _benchmark(args: argparse.Namespace, corpus_dir: Path, scratch: Path) -> Ben
         )
         return bench
     return public(args.dataset, args.path, scratch)
+
+
+def _unseen(args: argparse.Namespace, source: str) -> list[QuestionRow]:
+    """The ``--unseen`` rows; an error when that dataset's articles are in the index."""
+    if not args.unseen:
+        return []
+    if args.unseen_count < 1:
+        raise ConfigError("--unseen-count must be at least 1")
+    folder = DEFAULT_PATHS[args.unseen]
+    if str(folder.resolve()) in source.split(";") or source.startswith(f"{args.unseen}:"):
+        raise ConfigError(
+            f"--unseen {args.unseen}: its articles are in this index, so its questions are not "
+            "unseen; pick the other dataset"
+        )
+    return realtimeqa.unseen(folder, args.unseen_count)
 
 
 def _as_questions(args: argparse.Namespace) -> argparse.Namespace:

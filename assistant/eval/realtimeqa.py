@@ -78,6 +78,24 @@ def write_corpus(dataset: Path, target: Path) -> Path:
     return write_articles(target, "realtimeqa", articles(dataset))
 
 
+def unseen(path: Path, count: int) -> list[QuestionRow]:
+    """``count`` of this dataset's questions, evenly spaced, as unanswerable rows for an index
+    that lacks their weeks: the news they ask about is not there (held-out weeks, as a user
+    asks of last month's news)."""
+    qa = [q for f in sorted(path.glob("*_qa.jsonl")) for q in read_jsonl(f)]
+    if not qa:
+        raise EvalDataError(f"no *_qa.jsonl files in {path}; check --unseen's dataset folder")
+    picked = [qa[i * len(qa) // count] for i in range(min(count, len(qa)))]
+    return [_unseen_row(q) for q in picked]
+
+
+def _unseen_row(q: dict[str, Any]) -> QuestionRow:
+    return QuestionRow(
+        id=f"unseen-{q['question_id']}", question=q["question_sentence"], answerable=False,
+        type="other-weeks",
+    )  # fmt: skip
+
+
 def load(path: Path, scratch: Path) -> Benchmark:
     qa_files = sorted(path.glob("*_qa.jsonl"))
     if not qa_files or not list(path.glob("*_gcs.jsonl")):
