@@ -20,6 +20,7 @@ from assistant.answer.verify import SupportChecker
 from assistant.config import LLMSettings, Settings
 from assistant.errors import ConfigError
 from assistant.index.embedding import Embedder, build_embedder
+from assistant.index.failures import storage_errors
 from assistant.index.handle import Index
 from assistant.index.indexer import Indexer, IngestReport
 from assistant.retrieve.hybrid import HybridRetriever
@@ -100,12 +101,16 @@ def run_ingest(
     prune: bool = False,
     reindex: bool = False,
     progress: bool = False,
+    writer: str | None = None,
+    wait: bool = False,
 ) -> IngestReport:
-    """Ingest ``paths`` into the index of ``settings`` (incremental) and close it again."""
+    """Ingest ``paths`` into the index of ``settings`` (incremental) and close it again; a
+    ``writer`` holds the data directory's writer lock meanwhile (``wait``: until it is free)."""
     embedder = embedder or build_embedder(settings.embedding)
-    index = Index.open(settings, embedder, reindex=reindex)
+    index = Index.open(settings, embedder, reindex=reindex, writer=writer, wait=wait)
     try:
-        return ingest_into(settings, embedder, index, paths, prune, reindex, progress)
+        with storage_errors("ingest"):
+            return ingest_into(settings, embedder, index, paths, prune, reindex, progress)
     finally:
         index.close()
 

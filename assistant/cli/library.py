@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from assistant.app import run_ingest
 from assistant.cli.output import print_json
 from assistant.config import Settings
 from assistant.errors import ConfigError
 from assistant.index.embedding import build_embedder
-from assistant.index.failures import storage_errors
 from assistant.index.handle import Index
-from assistant.index.indexer import Indexer, IngestReport
+from assistant.index.indexer import IngestReport
 from assistant.index.store import ArticleStore
 from assistant.retrieve.hybrid import Filters, HybridRetriever
 from assistant.terminal import printable
@@ -30,15 +30,10 @@ def ingest(settings: Settings, args: argparse.Namespace) -> int:
                 else "check the path"
             )
             raise ConfigError(f"{path} does not exist; {hint}")
-    embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder, reindex=args.reindex, writer="ingest", wait=args.wait)
-    try:
-        with storage_errors("ingest"):
-            report = Indexer(settings, embedder, index).run(
-                paths, prune=args.prune, reindex=args.reindex, progress=not args.quiet
-            )
-    finally:
-        index.close()
+    report = run_ingest(
+        settings, paths, prune=args.prune, reindex=args.reindex, progress=not args.quiet,
+        writer="ingest", wait=args.wait,
+    )  # fmt: skip
     _print_report(report)
     return 0
 

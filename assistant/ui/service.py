@@ -69,7 +69,8 @@ class AssistantService:
             question_info("Who is the head of the agency?")
             entities(["The agency said on Monday that it would open in Paris."])
             self._parts.embedder.get_text_embedding_batch(["warm up"])
-            self._parts.index.scorer.get_text_embedding_batch(["warm up"])
+            if self._parts.index.scorer is not self._parts.embedder:  # beside a server
+                self._parts.index.scorer.get_text_embedding_batch(["warm up"])
         except AssistantError as exc:  # the first question reports it, with what to do
             log.warning("warm-up failed: %s", exc)
 
