@@ -79,6 +79,25 @@ def test_the_short_answer_is_the_typed_entity_nearest_the_question_words() -> No
     assert text[found.start : found.end] == "Abbas Araghchi"
 
 
+def test_the_short_answer_is_not_the_person_the_question_names() -> None:
+    text = "US President Donald Trump warned Israeli Prime Minister Benjamin Netanyahu."
+    people = (
+        Entity("Donald Trump", "PERSON", 13, 25),
+        Entity("Benjamin Netanyahu", "PERSON", 56, 74),
+    )
+    found = short_answer("Who did Trump warn?", _evidence(text, people))
+    assert found is not None and found.text == "Benjamin Netanyahu"
+
+
+def test_a_question_about_a_name_has_no_entity_for_short_answer() -> None:
+    text = "Netanyahu's close associate, Strategic Affairs Minister Ron Dermer, arrived."
+    people = (Entity("Netanyahu", "PERSON", 0, 9), Entity("Ron Dermer", "PERSON", 56, 66))
+    assert short_answer("Who is Ron Dermer?", _evidence(text, people)) is None
+    # A question that names a post, not a person, still gets its person.
+    found = short_answer("Who is Netanyahu's close associate?", _evidence(text, people))
+    assert found is not None and found.text == "Ron Dermer"
+
+
 @pytest.mark.parametrize(
     ("relevances", "limit", "quoted"),
     [

@@ -23,6 +23,7 @@ from assistant.answer.features import (
     feature_matrix,
     is_new,
     lexical_score,
+    names_asked,
     question_info,
 )
 from assistant.config import EvidenceSettings
@@ -141,10 +142,16 @@ def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
     """The answer phrase inside ``item``: an entity of the type the question asks for that the
     question does not already name; the likeliest label first, then the one nearest the
     question's words ("Foreign Minister Abbas Araghchi" for "Who is the foreign minister?"),
-    then the earliest (offsets relative to the sentence)."""
+    then the earliest (offsets relative to the sentence). None when the question asks what a
+    name it gives is ("Who is Ron Dermer?")."""
     q = question_info(question) if isinstance(question, str) else question
+    if q.about_name:
+        return None
     wanted = compatible_labels(q.type)
-    new = [e for e in item.entities if e.label in wanted and is_new(e, q)]
+    new = [
+        e for e in item.entities
+        if e.label in wanted and is_new(e, q) and not names_asked(e, q)
+    ]  # fmt: skip
     return min(
         new, key=lambda e: (wanted.index(e.label), distance(q, item.text, e), e.start), default=None
     )

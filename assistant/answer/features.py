@@ -18,7 +18,13 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from assistant.ingest.entities import Entity, answer_type, compatible_labels, question_focus
+from assistant.ingest.entities import (
+    Entity,
+    answer_type,
+    asks_about_name,
+    compatible_labels,
+    question_focus,
+)
 from assistant.ingest.text import content_words, names, numbers
 
 _WORD = re.compile(r"\w+")
@@ -77,6 +83,8 @@ class QuestionInfo:
     numbers: frozenset[str]
     type: str
     words: frozenset[str]  # lower-cased surface words
+    capitalised: frozenset[str]  # lower-cased capitalised words: the names the question says
+    about_name: bool  # "Who is Ron Dermer?": a description answers, not an entity
     focus: dict[str, float]  # stem -> IDF weight of the words naming what is asked for
 
 
@@ -110,6 +118,8 @@ def question_info(question: str) -> QuestionInfo:
         bigrams=frozenset(itertools.pairwise(order)), names=frozenset(names(question)),
         numbers=frozenset(numbers(question)), type=answer_type(question),
         words=frozenset(w.casefold() for w in _WORD.findall(question)), focus=focus,
+        capitalised=frozenset(w.casefold() for w in _WORD.findall(question) if w[:1].isupper()),
+        about_name=asks_about_name(question),
     )  # fmt: skip
 
 
@@ -192,6 +202,13 @@ def is_new(entity: Entity, q: QuestionInfo) -> bool:
     """Whether ``entity`` says something the question does not: a word the question lacks."""
     words = {w.casefold() for w in _WORD.findall(entity.text)}
     return bool(words) and not words <= q.words
+
+
+def names_asked(entity: Entity, q: QuestionInfo) -> bool:
+    """Whether ``entity`` is a name the question gives: its last word (a surname or head) is
+    a capitalised word of the question ("Donald Trump" for "Who did Trump warn?")."""
+    words = [w.casefold() for w in _WORD.findall(entity.text) if len(w) > 1]
+    return bool(words) and words[-1] in q.capitalised
 
 
 def _spots(q: QuestionInfo, text: str) -> list[int]:

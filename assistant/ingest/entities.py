@@ -92,6 +92,19 @@ def question_focus(question: str) -> list[str]:
     return focus
 
 
+def asks_about_name(question: str) -> bool:
+    """Whether the question asks what a thing it names is ("Who is Ron Dermer?", "What is
+    Channel 12?"): the answer is a description ("Strategic Affairs Minister"), so no entity of
+    the sentence is the short answer (from the parse: a wh-word and a proper-noun subject of
+    "is")."""
+    doc = _parser()(question)
+    return any(
+        token.lower_ in _WH and token.dep_ == "attr" and token.head.lower_ in _COPULA
+        and any(t.dep_ == "nsubj" and t.pos_ == "PROPN" for t in token.head.children)
+        for token in doc
+    )  # fmt: skip
+
+
 def compatible_labels(kind: str) -> tuple[str, ...]:
     """The spaCy entity labels that can answer a question of type ``kind``, likeliest first."""
     return _COMPATIBLE[kind]
