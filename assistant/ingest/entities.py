@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from assistant.errors import ConfigError
@@ -77,7 +77,7 @@ def question_focus(question: str) -> list[str]:
     Dermer's position?", "network" in "Which TV network ...?". The sentence that answers
     gives the thing itself ("Strategic Affairs Minister"), so these words are weighed apart
     (from spaCy's dependency parse of the question)."""
-    doc = _parser()(question)
+    doc = _parsed(question)
     focus = []
     for token in doc:
         if token.lower_ in _WH and token.dep_ == "det" and token.head.pos_ == "NOUN":
@@ -97,12 +97,18 @@ def asks_about_name(question: str) -> bool:
     Channel 12?"): the answer is a description ("Strategic Affairs Minister"), so no entity of
     the sentence is the short answer (from the parse: a wh-word and a proper-noun subject of
     "is")."""
-    doc = _parser()(question)
+    doc = _parsed(question)
     return any(
         token.lower_ in _WH and token.dep_ == "attr" and token.head.lower_ in _COPULA
         and any(t.dep_ == "nsubj" and t.pos_ == "PROPN" for t in token.head.children)
         for token in doc
     )  # fmt: skip
+
+
+@lru_cache(maxsize=64)
+def _parsed(question: str) -> Any:
+    """The question's parse, shared by ``question_focus`` and ``asks_about_name``."""
+    return _parser()(question)
 
 
 def compatible_labels(kind: str) -> tuple[str, ...]:
