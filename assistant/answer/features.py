@@ -102,7 +102,8 @@ def question_info(question: str) -> QuestionInfo:
     prefixes: dict[str, str] = {}
     focus: dict[str, float] = {}
     order: list[str] = []
-    for word in _WORD.findall(question):
+    tokens = _WORD.findall(question)
+    for word in tokens:
         lower = word.casefold()
         for stem in content_words(word):
             if lower in META:
@@ -117,8 +118,8 @@ def question_info(question: str) -> QuestionInfo:
         text=question, weights=weights, prefixes=prefixes,
         bigrams=frozenset(itertools.pairwise(order)), names=frozenset(names(question)),
         numbers=frozenset(numbers(question)), type=answer_type(question),
-        words=frozenset(w.casefold() for w in _WORD.findall(question)), focus=focus,
-        capitalised=frozenset(w.casefold() for w in _WORD.findall(question) if w[:1].isupper()),
+        words=frozenset(w.casefold() for w in tokens), focus=focus,
+        capitalised=frozenset(w.casefold() for w in tokens if w[:1].isupper()),
         about_name=asks_about_name(question),
     )  # fmt: skip
 
