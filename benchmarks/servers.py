@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import sys
@@ -13,10 +14,29 @@ from pathlib import Path
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Chosen below the kernel's ephemeral range (see ``ephemeral_start``): a port from that range
+    can be taken, between choosing it and the server binding it, by any outgoing connection
+    (a client of the Chroma or LLM server), which once failed CI with "address in use"."""
+    low = 20_000
+    for _ in range(200):
+        port = random.randrange(low, ephemeral_start())
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port found in {low}..{ephemeral_start()}")
+
+
+def ephemeral_start() -> int:
+    """First port the kernel hands to outgoing connections (32768 where it does not say)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:
@@ -48,10 +68,20 @@ def running(
         out = stack.enter_context(log.open("ab")) if log else subprocess.DEVNULL
         proc = subprocess.Popen(list(command), stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
-            wait_until_up(health_url, proc, seconds)
+            try:
+                wait_until_up(health_url, proc, seconds)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; its output ends:\n{_tail(log)}") from None
             yield proc
         finally:
             stop(proc)
+
+
+def _tail(log: Path | None, lines: int = 30) -> str:
+    """The last lines a server wrote, so that a failed start says why."""
+    if log is None or not log.exists():
+        return "(not recorded: pass log= to running())"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from assistant.types import Answer, AnswerSentence, Article, ArticleMeta, Citati
 from assistant.ui import render
 from assistant.ui.history import ConversationStore, new_session_id, valid_session_id
 from assistant.ui.library import ArticleFilter, check_deletable, safe_name, save_uploads
-from assistant.ui.server import check_binding, credentials
+from assistant.ui.server import check_binding, check_port, credentials
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 TEXT = f"Officials met in Rome on Friday. {EVIL} The talks went on."
@@ -243,3 +244,13 @@ def test_the_short_answer_is_marked_inside_the_cited_span() -> None:
     )
     outside = render.CitationRef.parse(href.replace(f":{rome}-", f":{rome}-999"))
     assert outside is not None and outside.short is None  # a span outside the quote is ignored
+
+
+def test_a_port_in_use_is_refused_with_what_to_do() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}.*--port"):
+            check_port("127.0.0.1", port)
+    check_port("127.0.0.1", port)  # free again once the holder closed it

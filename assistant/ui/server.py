@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -58,6 +59,22 @@ def check_login(public: bool, auth: tuple[str, str] | None, no_auth: bool) -> No
     )
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse a port something already listens on, before the slow model and index loads.
+
+    Gradio would find out only after them, with a traceback."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Gradio binds
+            sock.bind(address)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); another server (a second "
+            "`serve`?) may hold it: stop that one or pass --port with a free port"
+        ) from exc
+
+
 def credentials(settings: Settings) -> tuple[str, str] | None:
     """``(username, password)`` when a login is configured, else None."""
     ui = settings.ui
@@ -76,6 +93,7 @@ def serve(settings: Settings, host: str, port: int, public: bool, no_auth: bool 
     check_binding(host, public)
     auth = credentials(settings)
     check_login(public, auth, no_auth)
+    check_port(host, port)
     upload_root = settings.corpus_dir.resolve()
     service = AssistantService(settings)
     try:

@@ -1,0 +1,26 @@
+"""The test helpers that start real servers: ports outgoing connections cannot take, and a
+failed start that says why."""
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.servers import ephemeral_start, free_port, running
+
+
+def test_free_ports_are_bindable_and_below_the_ephemeral_range() -> None:
+    for _ in range(20):
+        port = free_port()
+        assert 20_000 <= port < ephemeral_start()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
+
+
+def test_a_server_that_dies_at_start_shows_its_output(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "import sys; print('port taken: 4242'); sys.exit(1)"]
+    url = f"http://127.0.0.1:{free_port()}/"
+    started = running(command, url, seconds=30, log=tmp_path / "server.log")
+    with pytest.raises(AssertionError, match=r"status 1 .*\n.*port taken: 4242"), started:
+        pass
