@@ -23,7 +23,8 @@ from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.failures import storage_errors
 from assistant.index.handle import Index
 from assistant.index.indexer import Indexer, IngestReport
-from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.types import Hit
 
 
 @dataclass
@@ -80,6 +81,19 @@ def open_parts(
 def open_chain(settings: Settings) -> AnswerChain:
     """A chain over the index of ``settings``; ``chain.close()`` closes model and index."""
     return open_parts(settings).chain()
+
+
+def run_search(settings: Settings, query: str, k: int | None, filters: Filters) -> list[Hit]:
+    """The hybrid search's hits for ``query`` over the index of ``settings``, which it opens
+    and closes again; an empty index is an error that says to ingest first."""
+    embedder = build_embedder(settings.embedding)
+    index = Index.open(settings, embedder)
+    try:
+        if index.vectors.count() == 0:
+            raise ConfigError("the index is empty; run `python -m assistant ingest` first")
+        return HybridRetriever(settings.retrieval, embedder, index).search(query, k, filters)
+    finally:
+        index.close()
 
 
 def with_provider(settings: Settings, provider: str | None) -> Settings:

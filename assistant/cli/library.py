@@ -7,15 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.app import run_ingest
+from assistant.app import run_ingest, run_search
 from assistant.cli.output import print_json
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.index.embedding import build_embedder
-from assistant.index.handle import Index
 from assistant.index.indexer import IngestReport
 from assistant.index.store import ArticleStore
-from assistant.retrieve.hybrid import Filters, HybridRetriever
+from assistant.retrieve.hybrid import Filters
 from assistant.terminal import printable
 from assistant.types import Article, Hit
 
@@ -59,16 +57,7 @@ def search(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"--since/--until: {exc}; use a date such as 2025-05-27") from exc
     open_store(settings).close()  # fails with a hint when nothing was ingested yet
-    embedder = build_embedder(settings.embedding)
-    index = Index.open(settings, embedder)
-    try:
-        if index.vectors.count() == 0:
-            raise ConfigError("the index is empty; run `python -m assistant ingest` first")
-        hits = HybridRetriever(settings.retrieval, embedder, index).search(
-            args.query, args.k, filters
-        )
-    finally:
-        index.close()
+    hits = run_search(settings, args.query, args.k, filters)
     if args.json:
         print_json([_hit_json(h) for h in hits])
     else:
