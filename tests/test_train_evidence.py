@@ -4,6 +4,7 @@ assistant.eval.train_evidence``, reported in evals/README.md)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import numpy as np
 from assistant.answer.features import FEATURES
 from assistant.eval import evidence_data, train_evidence
 from assistant.eval.evidence_data import Group
+from assistant.eval.questions import load_questions
+from tests.conftest import REPO
 
 ARTICLE = (
     "The city council met on Tuesday. Mayor Jane Ortiz said the new bridge will open in "
@@ -85,3 +88,13 @@ def test_fit_keeps_signs_and_the_threshold_abstains_on_each_dataset() -> None:
         assert scores["accuracy"] > 0.8  # separable data: the answer sentence wins and passes
     again = train_evidence.fit(data, ["a", "b"])
     assert np.array_equal(again.coef, model.coef) and again.threshold == model.threshold
+
+
+def test_the_held_out_seed_questions_are_never_fitted_to() -> None:
+    """evals/heldout_seed.jsonl measures the chain on seed questions the model never saw; no
+    training dataset may read it, or its figure stops predicting new users' questions."""
+    held_out = Path("evals/heldout_seed.jsonl")
+    source = "\n".join(inspect.getsource(m) for m in (train_evidence, evidence_data))
+    assert "heldout" not in source
+    rows = load_questions(REPO / held_out)
+    assert sum(r.answerable for r in rows) == 26 and sum(not r.answerable for r in rows) == 8
