@@ -11,9 +11,10 @@ from benchmarks.servers import ephemeral_start, free_port, running
 
 
 def test_free_ports_are_bindable_and_below_the_ephemeral_range() -> None:
+    room = ephemeral_start() - 20_000 >= 1000  # else the kernel chooses (nothing is below)
     for _ in range(20):
         port = free_port()
-        assert 20_000 <= port < ephemeral_start()
+        assert 20_000 <= port < ephemeral_start() or not room
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))
 
