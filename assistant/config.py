@@ -11,7 +11,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.errors import ConfigError
@@ -163,6 +171,11 @@ class EvidenceSettings(_Section):
         description="The quote adds the next-best sentence when its P is at least this share "
         "of the best's (and above the threshold)",
     )  # fmt: skip
+    antecedent: bool = Field(
+        default=True,
+        description="When the best sentence answers a who-question with a pronoun (\"According "
+        "to her\"), quote the sentence before it too, when that one names the person",
+    )  # fmt: skip
     precompute: bool = Field(
         default=False,
         description="Embed and tag every sentence at ingest (about 3x slower ingest); off, "
@@ -239,6 +252,13 @@ class Settings(BaseSettings):
         description="More answer models the web chat can switch to, by name ([models.NAME])",
     )
 
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder(cls, path: Path) -> Path:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{path} is a file; give a directory")
+        return path
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -262,6 +282,11 @@ def load_settings(config_file: Path | None = None) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(
                 f"{path} is not valid TOML: {exc}. Fix the file or remove it."
+            ) from exc
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the config file {path}: {exc.strerror or exc}; "
+                "point ASSISTANT_CONFIG or --config at a readable TOML file"
             ) from exc
     elif config_file is not None:
         raise ConfigError(

@@ -53,3 +53,25 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     shown = masked_settings(load_settings())
     assert "sk-secret-value" not in str(shown)
     assert shown["embedding"]["api_key"] == "***"
+
+
+def test_a_config_path_that_is_a_folder_or_a_data_dir_that_is_a_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_settings(tmp_path)  # a directory: was an IsADirectoryError traceback
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(afile))
+    with pytest.raises(ConfigError, match=r"data_dir: .* is a file; give a directory"):
+        load_settings()
+
+
+def test_a_data_dir_that_cannot_be_made_says_so(tmp_path: Path) -> None:
+    from assistant.errors import StoreError
+    from assistant.index.lock import WriterLock
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match=r"cannot use .* as the data directory"):
+        WriterLock.acquire(blocker / "data", "ingest")  # was a FileExistsError traceback

@@ -9,6 +9,7 @@ import pytest
 
 from assistant.answer.evidence import Evidence, EvidenceRanker, short_answer
 from assistant.answer.features import can_answer, question_info
+from assistant.answer.llm import Message
 from assistant.config import EvidenceSettings
 from assistant.index.embedding import Embedder
 from assistant.index.sentences import SentenceCache
@@ -116,5 +117,76 @@ def test_the_quote_adds_sentences_nearly_as_likely_as_the_best(
     ranker = EvidenceRanker(settings, fake_embedder, cache)
     base = _evidence("The harbour reopened on Monday.", ())
     evidence = [replace(base, n=i + 1, relevance=r) for i, r in enumerate(relevances)]
-    assert [e.relevance for e in ranker.quoted(evidence)] == quoted
+    assert [e.relevance for e in ranker.quoted(evidence, "What reopened?")] == quoted
     cache.close()
+
+
+def _two_sentences(first: str, second: str) -> Evidence:
+    """The second sentence of a two-sentence article, as the best evidence."""
+    text = f"{first} {second}"
+    start = len(first) + 1
+    hit = Hit(
+        chunk_id="a:0", article_id="a", text=text, start=0, end=len(text), score=1.0,
+        title="", source=None, published=None, url=None,
+        sentences=[(0, len(first)), (start, len(text))],
+    )  # fmt: skip
+    return Evidence(n=1, hit=hit, start=start, end=len(text), text=second, relevance=0.9,
+                    context=first)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "second", "quotes_before"),
+    [
+        ("Who said the talks will not drag on?", "According to her, the talks will not drag on.",
+         True),
+        ("Who said the talks will not drag on?", "The talks will not drag on, she said.", True),
+        # The sentence names no speaker by pronoun: it answers as it is.
+        ("Who said the talks will not drag on?", "The talks will not drag on for months.", False),
+        # Not a question about who said it.
+        ("What will not drag on?", "According to her, the talks will not drag on.", False),
+    ],
+)  # fmt: skip
+def test_a_pronoun_speaker_is_quoted_with_the_sentence_that_names_her(
+    question: str, second: str, quotes_before: bool, fake_embedder: Embedder, tmp_path: Path
+) -> None:
+    cache = SentenceCache(tmp_path / "sentences.sqlite3", fake_embedder, "fake")
+    ranker = EvidenceRanker(EvidenceSettings(threshold=0.2), fake_embedder, cache)
+    best = _two_sentences(
+        "Homeland Security Secretary Kristi Noem met the envoy on Sunday.", second
+    )
+    quoted = ranker.quoted([best], question)
+    assert [e.text for e in quoted][-1] == second
+    assert len(quoted) == (2 if quotes_before else 1)
+    if quotes_before:
+        before = quoted[0]
+        assert best.hit.text[before.start : before.end] == before.text  # an exact span
+        found = short_answer(question, before)
+        assert found is not None and found.text == "Kristi Noem"
+        off = EvidenceRanker(
+            EvidenceSettings(threshold=0.2, antecedent=False), fake_embedder, cache
+        )
+        assert off.quoted([best], question) == [best]
+    cache.close()
+
+
+def test_his_is_the_person_the_last_answer_named_not_the_one_asked_about() -> None:
+    from assistant.answer.question import resolve
+
+    history: list[Message] = [
+        {"role": "user", "content": "Who did Trump warn?"},
+        {"role": "assistant", "content": "US President Donald Trump warned Israeli Prime "
+         "Minister Benjamin Netanyahu against taking steps that could harm the talks.[1]"},
+    ]  # fmt: skip
+    # "Donald Trump" is the "Trump" of the question, so the new person is Netanyahu.
+    assert resolve("What is his job?", history) == "What is Benjamin Netanyahu's job?"
+
+
+@pytest.mark.parametrize(
+    "question", ["What is Ron Dermer's job?", "What position does Ron Dermer hold?"]
+)
+def test_a_question_about_a_post_has_no_entity_for_short_answer(question: str) -> None:
+    # The answer is the title ("Strategic Affairs Minister"), which no entity label covers;
+    # the other person of the sentence would be a wrong short answer.
+    text = "Netanyahu's close associate, Strategic Affairs Minister Ron Dermer, arrived."
+    people = (Entity("Netanyahu", "PERSON", 0, 9), Entity("Ron Dermer", "PERSON", 56, 66))
+    assert short_answer(question, _evidence(text, people)) is None

@@ -6,6 +6,7 @@ import html
 import re
 import socket
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -13,9 +14,11 @@ from assistant.config import Settings, UISettings
 from assistant.errors import ConfigError, InputFileError
 from assistant.types import Answer, AnswerSentence, Article, ArticleMeta, Citation
 from assistant.ui import render
+from assistant.ui.handlers import ChatTab
 from assistant.ui.history import ConversationStore, new_session_id, valid_session_id
 from assistant.ui.library import ArticleFilter, check_deletable, safe_name, save_uploads
 from assistant.ui.server import check_binding, check_port, credentials
+from assistant.ui.service import AssistantService
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 TEXT = f"Officials met in Rome on Friday. {EVIL} The talks went on."
@@ -133,6 +136,16 @@ def test_uploads_are_all_checked_before_any_is_written(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(InputFileError, match="empty"):
         save_uploads([empty], settings)
+    # Files the ingest cannot read are refused before anything is written (they were kept in
+    # the upload folder, and every later ingest reported them again).
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\x00\x01\x02 data")
+    latin = tmp_path / "latin.md"
+    latin.write_bytes(b"Caf\xe9 opens")
+    for bad, why in ((binary, "binary file"), (latin, "UTF-8")):
+        with pytest.raises(InputFileError, match=why):
+            save_uploads([good, bad], settings)
+    assert not (tmp_path / "corpus" / "uploads").exists()
 
 
 def test_uploads_never_overwrite_a_different_file(tmp_path: Path) -> None:
@@ -178,6 +191,23 @@ def test_history_keeps_each_session_apart_and_bounded(tmp_path: Path) -> None:
     assert set(store.sessions()) == {alice, bob}
     store.clear(alice)
     assert store.answers(alice) == [] and len(store.answers(bob)) == 1
+
+
+class _NoService:
+    """Stands for the assistant where a handler must not ask it anything."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the service was used ({name})")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n"])
+def test_an_empty_message_keeps_the_chat_and_its_session(question: str, tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite3", max_turns=5)
+    tab = ChatTab(cast(AssistantService, _NoService()), store)
+    sid = new_session_id()
+    shown = [{"role": "user", "content": "Who met?"}, {"role": "assistant", "content": "x"}]
+    # A handler that yields nothing makes Gradio reset its outputs: the chat and the session.
+    assert list(tab.respond(question, shown, sid, 5, "", None, None, None)) == [("", shown, sid)]
 
 
 @pytest.mark.parametrize("value", [None, "", "short", "../../etc/passwd/aaaaaaaa", 42, "a" * 65])

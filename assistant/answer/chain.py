@@ -124,7 +124,8 @@ class AnswerChain:
             yield self._abstain(asked, query, clock)
             return
         quote = [
-            _Draft(" ".join(e.text.split()), [e], True, 1.0) for e in self.ranker.quoted(evidence)
+            _Draft(" ".join(e.text.split()), [e], True, 1.0)
+            for e in self.ranker.quoted(evidence, asked)
         ]
         if self.model is None:
             yield self._finish(asked, query, quote, True, clock)
@@ -191,7 +192,7 @@ class AnswerChain:
         return drafts
 
     def _abstain(self, question: str, query: str, clock: _Clock) -> Answer:
-        clock.mark("total")
+        clock.mark("abstain")
         return Answer(
             question=question, standalone_question=query, text=ABSTAIN_TEXT, sentences=[],
             citations=[], abstained=True, provider=self.provider, model=self._model_name(),

@@ -9,7 +9,8 @@ the model's threshold, the articles do not cover the question and the chain abst
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +48,15 @@ class Evidence:
     entities: tuple[Entity, ...] = ()
 
 
-Found = tuple[Hit, int, int, str, str]  # hit, start, end, text, previous sentence
+Found = tuple[Hit, int, int, str, str]
+# Words asking who said something, and a sentence that gives its speaker only as a pronoun.
+_SPEECH = r"(?:say|says|said|tell|tells|told|claim\w*|state[sd]?|add(?:s|ed)?|warn\w*|announc\w*)"
+_ASKS_SPEAKER = re.compile(rf"\b(?:{_SPEECH}|according)\b", re.IGNORECASE)
+_PRONOUN_SPEAKER = re.compile(
+    rf"\baccording to (?:him|her|them)\b|\b(?:he|she|they) (?:also )?{_SPEECH}\b"
+    rf"|\b{_SPEECH} (?:he|she|they)\b",
+    re.IGNORECASE,
+)  # hit, start, end, text, previous sentence
 
 
 def candidate_sentences(hits: list[Hit]) -> list[Found]:
@@ -129,13 +138,49 @@ class EvidenceRanker:
         """Whether the best sentence is likely enough to answer (else the chain abstains)."""
         return bool(evidence) and evidence[0].relevance >= self.threshold
 
-    def quoted(self, evidence: list[Evidence]) -> list[Evidence]:
+    def quoted(self, evidence: list[Evidence], question: str) -> list[Evidence]:
         """The extractive answer: the best sentence, and the next ones (up to
         ``quote_sentences``) that are nearly as likely and would answer on their own: when the
-        model cannot tell two or three sentences apart, the reader sees each."""
+        model cannot tell two or three sentences apart, the reader sees each. The best one
+        comes after its antecedent when it names the answer only by a pronoun."""
         best, limit = evidence[0], self.settings.quote_sentences
         near = max(self.settings.quote_ratio * best.relevance, self.threshold)
-        return [best] + [e for e in evidence[1:limit] if e.relevance >= near]
+        rest = [e for e in evidence[1:limit] if e.relevance >= near]
+        before = self.antecedent(question, best) if self.settings.antecedent else None
+        if before is None:
+            return [best, *rest]
+        same = (before.hit.article_id, before.start)
+        return [before, best, *(e for e in rest if (e.hit.article_id, e.start) != same)]
+
+    def antecedent(self, question: str, item: Evidence) -> Evidence | None:
+        """The sentence before ``item`` when the question asks who said something, ``item``
+        gives the speaker only as a pronoun ("According to her, ...") and that sentence names
+        someone new of the type asked for: coreference by recency and type, as for follow-ups.
+        None otherwise."""
+        q = question_info(question)
+        if q.type not in ("PERSON", "ORG") or not _ASKS_SPEAKER.search(question):
+            return None
+        pronoun = _PRONOUN_SPEAKER.search(item.text)
+        if pronoun is None:
+            return None
+        spans = [(s, e) for s, e in item.hit.sentences if e <= item.start]
+        if not spans or not item.context:
+            return None
+        start, end = spans[-1]
+        text = item.hit.text[start - item.hit.start : end - item.hit.start]
+        key = sentence_key(item.hit.chunk_id, start, end)
+        named = self.sentences.get([key], [text])[0].entities
+        plural = re.search(r"\b(?:they|them)\b", pronoun.group(), re.IGNORECASE)
+        wanted = compatible_labels(q.type) if plural else ("PERSON",)
+        # The speaker is the sentence's first new person ("she") or group ("they"): its
+        # subject, as a rule. It is the only entity kept, so that it is the short answer.
+        speaker = next(
+            (e for e in named if e.label in wanted and is_new(e, q) and not names_asked(e, q)),
+            None,
+        )
+        if speaker is None:
+            return None
+        return replace(item, start=start, end=end, text=text, context="", entities=(speaker,))
 
 
 def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:

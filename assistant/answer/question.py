@@ -94,8 +94,14 @@ def _people(history: list[Message]) -> list[str]:
         answer = persons[last_q + 1] if last_q + 1 < len(turns) else []
         asked = persons[last_q]
         if answer_type(turns[last_q]["content"]) == "PERSON":
-            ordered += [p for p in answer if p not in asked]
+            # "Donald Trump" in the answer is the "Trump" of "Who did Trump warn?": not new.
+            surnames = {_surname(p) for p in asked}
+            ordered += [p for p in answer if _surname(p) not in surnames]
         ordered += asked + answer
     for names in reversed(persons):
         ordered += names
     return list(dict.fromkeys(ordered))
+
+
+def _surname(name: str) -> str:
+    return name.split()[-1].casefold() if name.split() else ""

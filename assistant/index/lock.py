@@ -42,7 +42,13 @@ class WriterLock:
     ) -> WriterLock:
         """Take the lock for ``holder`` (e.g. ``ingest``), or raise ``StoreError`` naming the
         process that has it; with ``wait``, block until it is free (``notify`` says so once)."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot use {data_dir} as the data directory: {exc.strerror or exc}; "
+                "set data_dir (or ASSISTANT_DATA_DIR) to a writable directory"
+            ) from exc
         path = data_dir / LOCK_NAME
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

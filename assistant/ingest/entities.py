@@ -92,11 +92,17 @@ def question_focus(question: str) -> list[str]:
     return focus
 
 
+# Focus words asking for someone's post: titles are no entity kind of the NER.
+_POSTS = frozenset(("job", "role", "position", "title", "post", "occupation", "profession"))
+
+
 def asks_about_name(question: str) -> bool:
     """Whether the question asks what a thing it names is ("Who is Ron Dermer?", "What is
-    Channel 12?"): the answer is a description ("Strategic Affairs Minister"), so no entity of
-    the sentence is the short answer (from the parse: a wh-word and a proper-noun subject of
-    "is")."""
+    Channel 12?") or what post someone holds ("What is Abbas Araghchi's role?"): the answer is
+    a description ("Strategic Affairs Minister"), so no entity of the sentence is the short
+    answer (from the parse: a wh-word and a proper-noun subject of "is"; or the focus word)."""
+    if any(word.casefold() in _POSTS for word in question_focus(question)):
+        return True
     doc = _parsed(question)
     return any(
         token.lower_ in _WH and token.dep_ == "attr" and token.head.lower_ in _COPULA

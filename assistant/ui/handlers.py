@@ -61,10 +61,13 @@ class ChatTab:
 
         Yields (question box, messages, session id): a session is made here when the page's
         load has not set one yet (a fast first click) or the caller is an API client."""
-        if not question or not question.strip():
-            return
         sid = session if valid_session_id(session) else new_session_id()
         assert isinstance(sid, str)
+        if not question or not question.strip():
+            # Yield what is shown as it is: a handler that yields nothing makes Gradio reset
+            # its outputs, which emptied the chat and dropped the browser's session.
+            yield "", shown, sid
+            return
         answers = self.conversations.answers(sid)
         messages = [*_messages(answers), {"role": "user", "content": _escape(question)}]
         messages.append({"role": "assistant", "content": render.draft_html("…")})

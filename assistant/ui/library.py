@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import InputFileError
-from assistant.ingest.loaders import SUPPORTED_SUFFIXES
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from assistant.types import Article
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -65,7 +65,8 @@ def safe_name(name: str) -> str:
 
 
 def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
-    """Copy uploaded files into the upload folder; all are checked before any is written."""
+    """Copy uploaded files into the upload folder; all are checked (size, then read as the
+    ingest reads them) before any is written."""
     limit = int(settings.ui.max_upload_mb * 1_000_000)
     checked = []
     for path in files:
@@ -77,6 +78,12 @@ def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
             )
         if size == 0:
             raise InputFileError(path.name, "the file is empty")
+        # Read it as the ingest will: a file that cannot be ingested is never kept.
+        loaded = load_file(path, name, limit, settings.ingest, key_by_url=False)
+        if loaded.problems:
+            raise loaded.problems[0]
+        if not loaded.articles:
+            raise InputFileError(name, "no article in the file")
         checked.append((path, name))
     target = upload_dir(settings)
     target.mkdir(parents=True, exist_ok=True)
