@@ -190,3 +190,20 @@ def test_a_question_about_a_post_has_no_entity_for_short_answer(question: str) -
     text = "Netanyahu's close associate, Strategic Affairs Minister Ron Dermer, arrived."
     people = (Entity("Netanyahu", "PERSON", 0, 9), Entity("Ron Dermer", "PERSON", 56, 66))
     assert short_answer(question, _evidence(text, people)) is None
+
+
+def test_the_pronoun_stands_for_the_subject_of_the_sentence_before(
+    fake_embedder: Embedder, tmp_path: Path
+) -> None:
+    # The small NER calls this "Noem" an ORG, and Netanyahu is the sentence's first person:
+    # the speaker is the subject all the same.
+    cache = SentenceCache(tmp_path / "sentences.sqlite3", fake_embedder, "fake")
+    ranker = EvidenceRanker(EvidenceSettings(threshold=0.2), fake_embedder, cache)
+    best = _two_sentences(
+        "Noem told Fox News on Monday that she had an open conversation with Netanyahu.",
+        "According to her, the talks will not drag on.",
+    )
+    before = ranker.quoted([best], "Who said the talks will not drag on?")[0]
+    found = short_answer("Who said the talks will not drag on?", before)
+    assert found is not None and found.text == "Noem"
+    cache.close()

@@ -30,7 +30,7 @@ from assistant.answer.features import (
 from assistant.config import EvidenceSettings
 from assistant.index.embedding import Embedder
 from assistant.index.sentences import SentenceCache, sentence_key
-from assistant.ingest.entities import Entity, compatible_labels
+from assistant.ingest.entities import Entity, compatible_labels, subject_span
 from assistant.types import Hit
 
 
@@ -160,8 +160,7 @@ class EvidenceRanker:
         q = question_info(question)
         if q.type not in ("PERSON", "ORG") or not _ASKS_SPEAKER.search(question):
             return None
-        pronoun = _PRONOUN_SPEAKER.search(item.text)
-        if pronoun is None:
+        if not _PRONOUN_SPEAKER.search(item.text):
             return None
         spans = [(s, e) for s, e in item.hit.sentences if e <= item.start]
         if not spans or not item.context:
@@ -169,17 +168,19 @@ class EvidenceRanker:
         start, end = spans[-1]
         text = item.hit.text[start - item.hit.start : end - item.hit.start]
         key = sentence_key(item.hit.chunk_id, start, end)
-        named = self.sentences.get([key], [text])[0].entities
-        plural = re.search(r"\b(?:they|them)\b", pronoun.group(), re.IGNORECASE)
-        wanted = compatible_labels(q.type) if plural else ("PERSON",)
-        # The speaker is the sentence's first new person ("she") or group ("they"): its
-        # subject, as a rule. It is the only entity kept, so that it is the short answer.
-        speaker = next(
-            (e for e in named if e.label in wanted and is_new(e, q) and not names_asked(e, q)),
-            None,
-        )
+        named = [
+            e
+            for e in self.sentences.get([key], [text])[0].entities
+            if e.label in compatible_labels(q.type) and is_new(e, q) and not names_asked(e, q)
+        ]
+        # The pronoun stands for that sentence's subject, as a rule ("Noem told Fox News ...";
+        # the small NER often calls a bare surname an ORG), else for its first new person.
+        subject = subject_span(text)
+        speaker = next((e for e in named if subject and e.start <= subject[0] < e.end), None)
+        speaker = speaker or next((e for e in named if e.label == "PERSON"), None)
         if speaker is None:
             return None
+        # The only entity kept, so that it is the short answer.
         return replace(item, start=start, end=end, text=text, context="", entities=(speaker,))
 
 

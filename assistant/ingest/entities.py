@@ -152,3 +152,14 @@ def entities(texts: Sequence[str], batch_size: int = 64) -> list[tuple[Entity, .
     return [
         tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents) for doc in docs
     ]
+
+
+def subject_span(sentence: str) -> tuple[int, int] | None:
+    """Character offsets of the main clause's subject word ("Noem" in "Homeland Security
+    Secretary Kristi Noem met ..."), from the parse: what a pronoun in the next sentence most
+    likely stands for. None when the parse has no subject."""
+    doc = _parser()(sentence)
+    for token in doc:
+        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
+            return token.idx, token.idx + len(token.text)
+    return None
