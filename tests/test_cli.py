@@ -142,6 +142,16 @@ def test_ingest_reports_bad_files_and_goes_on(
     assert "3 added" in out and "1 problem(s)" in out
 
 
+def test_ingest_fails_when_no_file_could_be_read(
+    corpus_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (corpus_env / "empty.txt").write_text("")
+    (corpus_env / "binary.txt").write_bytes(b"\x00\x01 data")
+    code, out, err = run(capsys, "ingest", "--quiet", str(corpus_env / "empty.txt"),
+                         str(corpus_env / "binary.txt"))  # fmt: skip
+    assert code == 1 and "2 problem(s)" in out and "no article could be read" in err
+
+
 def test_config_masks_secrets(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -179,7 +189,7 @@ def test_ask_and_chat(
     )
     assert {"text", "citations", "supported"} <= set(answer["sentences"][0])
 
-    script = "Who did Steve Witkoff meet on Friday?\n/sources\nWhere was that meeting held?\n\x07bad\n/quit\n"
+    script = "Who did Steve Witkoff meet on Friday?\n/sources\nWhere was that meeting held?\n\x07bad\n/bogus\n/quit\n"
     monkeypatch.setattr("sys.stdin", io.StringIO(script))
     code, out, _ = run(capsys, "chat", "--provider", "extractive")
     assert code == 0
@@ -187,6 +197,7 @@ def test_ask_and_chat(
     assert "Araghchi" in replies[0] and "[1] unknown outlet" in replies[1]
     assert replies[2] == "> Answer: Rome" and "in Rome" in out.split(replies[2])[1]
     assert "control characters" in out
+    assert "unknown command /bogus" in out  # not asked as a question
 
 
 def test_show_and_articles_print_control_characters_as_escapes(

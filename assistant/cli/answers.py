@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from assistant.answer.chain import AnswerChain
@@ -87,6 +88,9 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
                     _print_sources(last)
                 continue
             if not line:
+                continue
+            if re.fullmatch(r"/\w+", line):  # a mistyped command is no question
+                print(f"unknown command {line}; /sources shows citations, /quit leaves")
                 continue
             try:
                 last = chain.answer(line, history)

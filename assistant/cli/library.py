@@ -33,6 +33,9 @@ def ingest(settings: Settings, args: argparse.Namespace) -> int:
         writer="ingest", wait=args.wait,
     )  # fmt: skip
     _print_report(report)
+    if report.problems and not (report.added or report.updated or report.unchanged):
+        print("error: no article could be read; fix the files above", file=sys.stderr)
+        return 1  # every file failed: a script must be able to tell
     return 0
 
 
