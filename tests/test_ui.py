@@ -14,7 +14,7 @@ from assistant.config import Settings, UISettings
 from assistant.errors import ConfigError, InputFileError
 from assistant.types import Answer, AnswerSentence, Article, ArticleMeta, Citation
 from assistant.ui import render
-from assistant.ui.handlers import ChatTab
+from assistant.ui.handlers import ChatTab, LibraryTab
 from assistant.ui.history import ConversationStore, new_session_id, valid_session_id
 from assistant.ui.library import ArticleFilter, check_deletable, safe_name, save_uploads
 from assistant.ui.server import check_binding, check_port, credentials
@@ -208,6 +208,29 @@ def test_an_empty_message_keeps_the_chat_and_its_session(question: str, tmp_path
     shown = [{"role": "user", "content": "Who met?"}, {"role": "assistant", "content": "x"}]
     # A handler that yields nothing makes Gradio reset its outputs: the chat and the session.
     assert list(tab.respond(question, shown, sid, 5, "", None, None, None)) == [("", shown, sid)]
+
+
+class _Articles:
+    """A service that only lists articles."""
+
+    def articles(self) -> list[Article]:
+        return [article(published="2025-05-27")]
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "shown"),
+    [
+        ("2025-01-01", "", "1 of 1 article(s)"),
+        ("notadate", "", "**Not filtered:** the date filter"),  # was "no matching article"
+        ("2026-01-01", "2020-01-01", "is after"),
+    ],
+)
+def test_the_library_filter_says_when_its_dates_are_wrong(
+    since: str, until: str, shown: str
+) -> None:
+    tab = LibraryTab(cast(AssistantService, _Articles()), Settings())
+    _, count, *_ = tab.refresh("", "", since, until)
+    assert shown in count
 
 
 @pytest.mark.parametrize("value", [None, "", "short", "../../etc/passwd/aaaaaaaa", 42, "a" * 65])

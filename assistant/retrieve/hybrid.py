@@ -32,7 +32,10 @@ class Filters:
         def number(value: str | None) -> int | None:
             return int(date_bounds(value).replace("-", "")) if value else None
 
-        return number(self.since), number(self.until)
+        since, until = number(self.since), number(self.until)
+        if since is not None and until is not None and since > until:
+            raise ValueError(f"{self.since} is after {self.until}, so no article can match")
+        return since, until
 
     def chroma_where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []

@@ -111,15 +111,20 @@ class LibraryTab:
         chosen = "" if outlet in (None, ALL) else outlet
         keep = ArticleFilter(words or "", chosen, (since or "").strip(), (until or "").strip())
         articles = self.service.articles()
-        rows = [
-            [a.id, a.meta.published or "", a.meta.source or "", a.meta.title]
-            for a in articles
-            if keep.keeps(a)
-        ]
         names = sorted({a.meta.source for a in articles if a.meta.source})
+        try:
+            _filters(None, since, until)  # the chat's date rules, and its message
+            rows = [
+                [a.id, a.meta.published or "", a.meta.source or "", a.meta.title]
+                for a in articles
+                if keep.keeps(a)
+            ]
+            count = f"{len(rows)} of {len(articles)} article(s)"
+        except ConfigError as exc:
+            rows, count = [], f"**Not filtered:** {md(str(exc))}"
         return (
             rows or [["", "", "", "no matching article"]],
-            f"{len(rows)} of {len(articles)} article(s)",
+            count,
             gr.Dropdown(choices=[ALL, *names]),
             gr.Dropdown(choices=names),
         )

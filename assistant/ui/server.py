@@ -118,7 +118,7 @@ def serve(settings: Settings, host: str, port: int, public: bool, no_auth: bool 
             prevent_thread_lock=True,
             ssr_mode=False,
         )
-        print(f"serving {len(service.articles())} articles at http://{host}:{port}/", flush=True)
+        print(f"serving {len(service.articles())} article(s) at http://{host}:{port}/", flush=True)
         demo.block_thread()
     finally:
         service.close()
