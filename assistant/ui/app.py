@@ -53,7 +53,9 @@ def build_app(
                 with gr.Row():
                     question = gr.Textbox(
                         placeholder="Ask about the articles…", show_label=False, scale=6,
-                        elem_id="question", max_length=settings.answer.max_question_chars,
+                        # No max_length: the browser would cut a long paste without a word;
+                        # the chain refuses it with the limit in the message instead.
+                        elem_id="question",
                         interactive=False,  # until the page's session is known
                     )  # fmt: skip
                     ask = gr.Button(
