@@ -48,7 +48,7 @@ class Evidence:
     entities: tuple[Entity, ...] = ()
 
 
-Found = tuple[Hit, int, int, str, str]
+Found = tuple[Hit, int, int, str, str]  # hit, start, end, text, previous sentence
 # Words asking who said something, and a sentence that gives its speaker only as a pronoun.
 _SPEECH = r"(?:say|says|said|tell|tells|told|claim\w*|state[sd]?|add(?:s|ed)?|warn\w*|announc\w*)"
 _ASKS_SPEAKER = re.compile(rf"\b(?:{_SPEECH}|according)\b", re.IGNORECASE)
@@ -56,7 +56,7 @@ _PRONOUN_SPEAKER = re.compile(
     rf"\baccording to (?:him|her|them)\b|\b(?:he|she|they) (?:also )?{_SPEECH}\b"
     rf"|\b{_SPEECH} (?:he|she|they)\b",
     re.IGNORECASE,
-)  # hit, start, end, text, previous sentence
+)
 
 
 def candidate_sentences(hits: list[Hit]) -> list[Found]:
@@ -166,12 +166,13 @@ class EvidenceRanker:
         if not spans or not item.context:
             return None
         start, end = spans[-1]
-        text = item.hit.text[start - item.hit.start : end - item.hit.start]
+        text = item.context  # the text of that span (``candidate_sentences``)
         key = sentence_key(item.hit.chunk_id, start, end)
+        wanted = compatible_labels(q.type)
         named = [
             e
             for e in self.sentences.get([key], [text])[0].entities
-            if e.label in compatible_labels(q.type) and is_new(e, q) and not names_asked(e, q)
+            if e.label in wanted and is_new(e, q) and not names_asked(e, q)
         ]
         # The pronoun stands for that sentence's subject, as a rule ("Noem told Fox News ...";
         # the small NER often calls a bare surname an ORG), else for its first new person.
