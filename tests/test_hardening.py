@@ -261,3 +261,42 @@ def test_a_delete_whose_file_move_fails_keeps_the_article(
         assert service.article(article.id) is None and not path.exists()
     finally:
         service.close()
+
+
+def test_a_long_upload_lets_questions_in_between_its_batches(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch of an upload is a task of its own on the service's worker: work queued
+    meanwhile runs before the next batch, and sees none of the article until it is whole."""
+    from assistant.ui.service import AssistantService
+
+    monkeypatch.setattr("assistant.index.indexer.BATCH_CHUNKS", 2)
+    settings = settings.model_copy(update={
+        "llm": settings.llm.model_copy(update={"provider": "extractive"}),
+        "chunking": settings.chunking.model_copy(update={"chunk_tokens": 64, "overlap_tokens": 0}),
+    })  # fmt: skip
+    body = " ".join(f"The ferry crossed the harbour on day {n} of the trial." for n in range(120))
+    path = settings.corpus_dir / "long.md"
+    path.write_text(f"---\ntitle: Ferry trial\n---\n{body}\n")
+    service = AssistantService(settings)
+    order: list[str] = []
+    served_meanwhile: list[int] = []
+    upsert = service._parts.index.vectors.upsert
+
+    def spy(*args: object, **kwargs: object) -> None:
+        upsert(*args, **kwargs)  # type: ignore[arg-type]
+        order.append("batch")
+        if len(order) == 1:  # queued behind the first batch, as a question asked then is
+            service._worker.submit(lambda: order.append("question"))
+            service._worker.submit(lambda: served_meanwhile.append(len(service.articles())))
+
+    monkeypatch.setattr(service._parts.index.vectors, "upsert", spy)
+    try:
+        report = service.ingest([path])
+        assert report.added == 1 and report.chunks > 4
+        assert order.count("batch") == -(-report.chunks // 2)  # ceil: two chunks a batch
+        assert order.index("question") == 1  # before the second batch, not after the last
+        assert served_meanwhile == [0]  # the half-written article was not served
+        assert len(service.articles()) == 1
+    finally:
+        service.close()

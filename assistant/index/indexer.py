@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Never
@@ -84,6 +84,19 @@ class Indexer:
         progress: bool = True,
     ) -> IngestReport:
         """Ingest ``paths`` (files or folders); with ``prune``, drop articles whose files are gone."""
+        *_, report = self.steps(paths, prune, reindex, progress)
+        assert isinstance(report, IngestReport)  # steps always ends with the report
+        return report
+
+    def steps(
+        self,
+        paths: Sequence[Path],
+        prune: bool = False,
+        reindex: bool = False,
+        progress: bool = True,
+    ) -> Iterator[IngestReport | None]:
+        """``run`` in steps: None after each batch written (a point where the caller may
+        serve questions: only ``ready`` articles are served), then the report."""
         started = time.perf_counter()
         report = IngestReport()
         if reindex:
@@ -94,13 +107,15 @@ class Indexer:
             seen = {article_id(a.key) for a in loaded.articles}
             report.removed = self._prune(paths, seen, loaded.failed_files)
         todo, leftovers = self._plan(loaded.articles, report)
-        report.chunks = self._write(todo, leftovers, progress)
+        for written in self._write(todo, leftovers, progress):
+            report.chunks += written
+            yield None
         KeywordIndex.open(self.index.bm25_dir, self.index.store)  # adds only what changed
         states = self.index.store.states().items()
         live = {f"{aid}-{content_version(digest)}" for aid, (digest, _) in states}
         self.index.sentences.prune(live)  # sentences of changed or removed articles
         report.seconds = time.perf_counter() - started
-        return report
+        yield report
 
     def _plan(
         self, articles: list[LoadedArticle], report: IngestReport
@@ -201,7 +216,8 @@ class Indexer:
 
     def _write(
         self, todo: list[tuple[LoadedArticle, str, str]], leftovers: list[str], progress: bool
-    ) -> int:
+    ) -> Iterator[int]:
+        """Stage, embed and publish the articles; yields the chunks written by each step."""
         store = self.index.store
         finder = DuplicateFinder(self.settings.ingest.near_duplicate_threshold, store.minhashes())
         articles_bar = tqdm(
@@ -209,7 +225,6 @@ class Indexer:
         )
         chunks_bar = tqdm(unit="chunk", disable=not progress, position=1)
         batch: list[tuple[Article, list[Chunk]]] = []
-        total = 0
         with articles_bar, chunks_bar:
             for article in self._articles(todo, leftovers):
                 blob = signature(article.text)
@@ -224,10 +239,9 @@ class Indexer:
                 finder.add(article.id, article.dup_of, blob)
                 batch.append((article, chunks))
                 if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
-                    total += self._flush(batch, articles_bar, chunks_bar)
+                    yield from self._flush(batch, articles_bar, chunks_bar)
                     batch = []
-            total += self._flush(batch, articles_bar, chunks_bar)
-        return total
+            yield from self._flush(batch, articles_bar, chunks_bar)
 
     def _articles(
         self, todo: list[tuple[LoadedArticle, str, str]], leftovers: list[str]
@@ -254,15 +268,22 @@ class Indexer:
         batch: list[tuple[Article, list[Chunk]]],
         articles_bar: tqdm[Never],
         chunks_bar: tqdm[Never],
-    ) -> int:
+    ) -> Iterator[int]:
+        """Embed and write ``batch``'s chunks, ``BATCH_CHUNKS`` a step (one long article can
+        have thousands), then mark its articles ready."""
         if not batch:
-            return 0
+            return
         chunks = [c for _, cs in batch for c in cs]
-        vectors = self.embedder.get_text_embedding_batch([c.text for c in chunks])
-        self.index.vectors.upsert(chunks, {a.id: a for a, _ in batch}, vectors)
-        if self.settings.evidence.precompute:
-            self.index.sentences.add_chunks(chunks)  # evidence ranking reads these
-        self.index.store.mark([a.id for a, _ in batch], "ready")
+        articles = {a.id: a for a, _ in batch}
+        parts = [chunks[lo : lo + BATCH_CHUNKS] for lo in range(0, len(chunks), BATCH_CHUNKS)]
+        for i, part in enumerate(parts):
+            vectors = self.embedder.get_text_embedding_batch([c.text for c in part])
+            self.index.vectors.upsert(part, articles, vectors)
+            if self.settings.evidence.precompute:
+                self.index.sentences.add_chunks(part)  # evidence ranking reads these
+            chunks_bar.update(len(part))
+            if i < len(parts) - 1:
+                yield len(part)
+        self.index.store.mark(list(articles), "ready")
         articles_bar.update(len(batch))
-        chunks_bar.update(len(chunks))
-        return len(chunks)
+        yield len(parts[-1])

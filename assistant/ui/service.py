@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ class AssistantService:
         self.settings = settings
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant-index")
         self._chains: dict[str, AnswerChain] = {}
+        self._writing = threading.Lock()  # held by the caller's thread across an ingest's steps
         self.model_problem: str | None = None  # why the default model cannot run, if it cannot
         self._parts = self.call(self._open)
         # Queued behind nothing, ahead of the first question: the spaCy pipelines and the
@@ -175,15 +177,21 @@ class AssistantService:
             store.close()
 
     def ingest(self, paths: list[Path]) -> IngestReport:
-        """Add or update the articles in ``paths`` (no pruning)."""
+        """Add or update the articles in ``paths`` (no pruning). Each batch written is a task
+        of its own on the worker, so questions asked meanwhile are answered between batches
+        (from the articles already ready) instead of waiting for a long upload to finish."""
+        with self._writing:  # one ingest or delete at a time; questions need not wait for it
+            steps = Indexer(self.settings, self._parts.embedder, self._parts.index).steps(
+                paths, progress=False
+            )
 
-        def run() -> IngestReport:
-            with storage_errors("adding the articles"):
-                return Indexer(self.settings, self._parts.embedder, self._parts.index).run(
-                    paths, progress=False
-                )
+            def step() -> IngestReport | None:
+                with storage_errors("adding the articles"):
+                    return next(steps)
 
-        return self.call(run)
+            while (report := self.call(step)) is None:
+                pass
+            return report
 
     def delete(self, article_id: str) -> Article:
         """Remove one article from the index; returns it (its file is the caller's business)."""
@@ -197,7 +205,8 @@ class AssistantService:
                 Indexer(self.settings, p.embedder, p.index).remove([article_id])
             return article
 
-        return self.call(remove)
+        with self._writing:
+            return self.call(remove)
 
 
 def _describe(llm: LLMSettings) -> str:
