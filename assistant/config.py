@@ -86,6 +86,13 @@ class IngestSettings(_Section):
     max_field_chars: int = Field(
         default=2000, ge=64, description="Longest title, outlet, url, author or date accepted"
     )
+    batch_chunks: int = Field(
+        default=128,
+        ge=1,
+        le=4096,
+        description="Chunks embedded and written per step: a crash loses at most one step, "
+        "and in the web app a question asked during an upload waits for one step",
+    )
 
 
 class RetrievalSettings(_Section):

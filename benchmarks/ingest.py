@@ -29,7 +29,7 @@ from assistant.app import Parts, ingest_into, open_parts
 from assistant.config import Settings
 from assistant.index.embedding import Embedder, build_embedder
 from assistant.index.handle import Index
-from assistant.index.indexer import BATCH_CHUNKS, IngestReport, article_id
+from assistant.index.indexer import IngestReport, article_id
 from assistant.ingest.loaders import discover, load_file
 from assistant.retrieve.hybrid import HybridRetriever
 from benchmarks.common import (
@@ -155,17 +155,17 @@ def stored_chunks(index: Index) -> dict[str, list[str]]:
     return out
 
 
-def flush_batches(chunks: dict[str, list[str]], order: list[str]) -> list[list[str]]:
+def flush_batches(chunks: dict[str, list[str]], order: list[str], size: int) -> list[list[str]]:
     """The chunk texts grouped as the indexer hands them to the embedder: whole articles,
-    flushed once a batch holds at least ``BATCH_CHUNKS`` chunks."""
+    flushed once a batch holds at least ``size`` chunks, embedded ``size`` at a time."""
     known = set(order)
     order = order + sorted(aid for aid in chunks if aid not in known)  # none expected
     batches: list[list[str]] = []
     batch: list[str] = []
     for aid in order:
         batch.extend(chunks.get(aid, []))
-        if len(batch) >= BATCH_CHUNKS:
-            batches.append(batch)
+        if len(batch) >= size:
+            batches += [batch[lo : lo + size] for lo in range(0, len(batch), size)]
             batch = []
     if batch:
         batches.append(batch)
@@ -230,7 +230,7 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     try:
         first, first_t = timed_ingest(parts, paths)
         chunks = stored_chunks(parts.index)
-        batches = flush_batches(chunks, ingest_order(settings, paths))
+        batches = flush_batches(chunks, ingest_order(settings, paths), settings.ingest.batch_chunks)
         measured = sample_batches(batches, args.raw_sample)
         raw_chunks = sum(len(b) for b in measured)
         raw_t = raw_embedding_time(embedder, measured)
@@ -282,7 +282,7 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             "embedding_threads": settings.embedding.threads or os.cpu_count(),
             "chunk_tokens": settings.chunking.chunk_tokens,
             "overlap_tokens": settings.chunking.overlap_tokens,
-            "indexer_batch_chunks": BATCH_CHUNKS,
+            "indexer_batch_chunks": settings.ingest.batch_chunks,
             "retrieval_candidates": settings.retrieval.candidates,
             "top_k": TOP_K,
             "limit": args.limit,

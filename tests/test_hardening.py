@@ -270,8 +270,8 @@ def test_a_long_upload_lets_questions_in_between_its_batches(
     meanwhile runs before the next batch, and sees none of the article until it is whole."""
     from assistant.ui.service import AssistantService
 
-    monkeypatch.setattr("assistant.index.indexer.BATCH_CHUNKS", 2)
     settings = settings.model_copy(update={
+        "ingest": settings.ingest.model_copy(update={"batch_chunks": 2}),
         "llm": settings.llm.model_copy(update={"provider": "extractive"}),
         "chunking": settings.chunking.model_copy(update={"chunk_tokens": 64, "overlap_tokens": 0}),
     })  # fmt: skip

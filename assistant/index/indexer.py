@@ -27,10 +27,6 @@ from assistant.ingest.chunking import Chunker
 from assistant.ingest.loaders import LoadResult, discover, load_file
 from assistant.types import Article, Chunk, LoadedArticle
 
-# Articles written per batch: large enough to batch embeddings well, small enough that a
-# crash loses little work.
-BATCH_CHUNKS = 256
-
 
 def article_id(key: str) -> str:
     """Stable id of an article: the same url (or file path) always gives the same id."""
@@ -238,7 +234,7 @@ class Indexer:
                 self.index.vectors.delete(stale)
                 finder.add(article.id, article.dup_of, blob)
                 batch.append((article, chunks))
-                if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
+                if sum(len(c) for _, c in batch) >= self.settings.ingest.batch_chunks:
                     yield from self._flush(batch, articles_bar, chunks_bar)
                     batch = []
             yield from self._flush(batch, articles_bar, chunks_bar)
@@ -269,13 +265,14 @@ class Indexer:
         articles_bar: tqdm[Never],
         chunks_bar: tqdm[Never],
     ) -> Iterator[int]:
-        """Embed and write ``batch``'s chunks, ``BATCH_CHUNKS`` a step (one long article can
-        have thousands), then mark its articles ready."""
+        """Embed and write ``batch``'s chunks, ``ingest.batch_chunks`` a step (one long article
+        can have thousands), then mark its articles ready."""
         if not batch:
             return
         chunks = [c for _, cs in batch for c in cs]
         articles = {a.id: a for a, _ in batch}
-        parts = [chunks[lo : lo + BATCH_CHUNKS] for lo in range(0, len(chunks), BATCH_CHUNKS)]
+        size = self.settings.ingest.batch_chunks
+        parts = [chunks[lo : lo + size] for lo in range(0, len(chunks), size)]
         for i, part in enumerate(parts):
             vectors = self.embedder.get_text_embedding_batch([c.text for c in part])
             self.index.vectors.upsert(part, articles, vectors)
