@@ -19,7 +19,7 @@ from assistant.errors import AssistantError
 from assistant.index.embedding import Embedder
 from assistant.index.handle import Index
 from assistant.index.indexer import Indexer, article_id
-from assistant.ingest.dates import normalise_date
+from assistant.ingest.dates import date_bounds, normalise_date
 from assistant.ingest.loaders import load_file
 from assistant.terminal import printable
 from assistant.types import Article, ArticleMeta
@@ -106,6 +106,23 @@ def test_timestamps_out_of_range_are_value_errors() -> None:
     for value in (1e20, -1e20, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="timestamp"):
             normalise_date(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "first", "last"),
+    [
+        ("2025", "2025-01-01", "2025-12-31"),
+        ("2025-05", "2025-05-01", "2025-05-31"),
+        ("Feb 2024", "2024-02-01", "2024-02-29"),
+        ("2025-05-27", "2025-05-27", "2025-05-27"),
+        ("12/31/2025", "2025-12-31", "2025-12-31"),
+    ],
+)
+def test_a_partial_filter_date_covers_its_whole_year_or_month(
+    value: str, first: str, last: str
+) -> None:
+    # Not today's day and month filled in, which made "--since 2025" mean 2025-12-07.
+    assert (date_bounds(value), date_bounds(value, end=True)) == (first, last)
 
 
 def test_front_matter_dates_stay_as_written() -> None:

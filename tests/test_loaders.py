@@ -39,6 +39,14 @@ def test_plain_text_title_from_first_line(tmp_path: Path) -> None:
     assert article.key == "plain-story.txt"
 
 
+def test_a_markdown_heading_is_the_title_without_its_marks(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("## Rail strike ends in Norland\n\nTrains ran again on Monday.")
+    (article,) = load(path).articles
+    assert article.meta.title == "Rail strike ends in Norland"
+    assert article.text.startswith("## Rail strike")  # the text stays as written (spans)
+
+
 def test_html_main_text_and_metadata(tmp_path: Path) -> None:
     body = "<p>" + "Officials met in Rome on Friday for the fifth round of talks. " * 8 + "</p>"
     path = tmp_path / "page.html"

@@ -142,10 +142,14 @@ def test_uploads_are_all_checked_before_any_is_written(tmp_path: Path) -> None:
     binary.write_bytes(b"\x00\x01\x02 data")
     latin = tmp_path / "latin.md"
     latin.write_bytes(b"Caf\xe9 opens")
-    for bad, why in ((binary, "binary file"), (latin, "UTF-8")):
+    utf16 = tmp_path / "wide.txt"
+    utf16.write_bytes("Title\n\nA short article.".encode("utf-16"))
+    for bad, why in ((binary, "binary file"), (latin, "UTF-8"), (utf16, "UTF-16 .* UTF-8")):
         with pytest.raises(InputFileError, match=why):
             save_uploads([good, bad], settings)
     assert not (tmp_path / "corpus" / "uploads").exists()
+    with pytest.raises(InputFileError, match="gone; add the file again"):
+        save_uploads([tmp_path / "already-discarded.txt"], settings)
 
 
 def test_uploads_never_overwrite_a_different_file(tmp_path: Path) -> None:
@@ -221,6 +225,10 @@ class _Articles:
     ("since", "until", "shown"),
     [
         ("2025-01-01", "", "1 of 1 article(s)"),
+        ("2025-05", "2025-05", "1 of 1 article(s)"),  # a month is all of its days
+        ("2025", "2025", "1 of 1 article(s)"),
+        ("12/31/2025", "", "0 of 1 article(s)"),  # read as a date, not compared as text
+        ("May 2025", "May 28 2025", "1 of 1 article(s)"),
         ("notadate", "", "**Not filtered:** the date filter"),  # was "no matching article"
         ("2026-01-01", "2020-01-01", "is after"),
     ],
@@ -307,3 +315,9 @@ def test_a_port_in_use_is_refused_with_what_to_do() -> None:
         with pytest.raises(ConfigError, match=f"127.0.0.1:{port}.*--port"):
             check_port("127.0.0.1", port)
     check_port("127.0.0.1", port)  # free again once the holder closed it
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536, 99999])
+def test_a_port_out_of_range_is_refused_in_one_line(port: int) -> None:
+    with pytest.raises(ConfigError, match=f"port {port} is not a port number.*1 and 65535"):
+        check_port("127.0.0.1", port)  # 99999 was an OverflowError traceback from bind()

@@ -235,6 +235,16 @@ def test_uploaded_article_is_answerable_with_citations(page: Page, site: Site) -
     expect(page.locator("#upload-status")).to_contain_text("1 added", timeout=WAIT_MS)
     expect(page.locator("#library-table")).to_contain_text("Zephyr Lakes lantern festival")
     assert (site.root / "corpus" / "uploads" / "lantern.md").exists()
+    # A second upload: the box had kept the first file, whose temporary copy was gone, and
+    # sent it again, so the new file was lost with "Error" all over the page.
+    write_article(
+        site.root, "ferry.md", "Harbour ferry resumes",
+        "The harbour ferry resumed service on Sunday after a storm closed the route.",
+        source="Coast Times", published="2025-06-02",
+    )  # fmt: skip
+    page.locator("#upload input[type=file]").set_input_files(site.root / "ferry.md")
+    expect(page.locator("#upload-status")).to_contain_text("ferry.md: 1 added", timeout=WAIT_MS)
+    expect(page.locator("#library-table")).to_contain_text("Harbour ferry resumes")
     page.get_by_role("tab", name="Chat").click()
     ask(page, "How many visitors were at the Zephyr Lakes lantern festival?")
     answer = page.locator("#chat .answer").last

@@ -36,9 +36,16 @@ def normalise_date(value: object) -> str | None:
     return parsed.date().isoformat()
 
 
-def date_bounds(value: str) -> str:
-    """The ISO date of a user-given ``--since``/``--until`` value (for filters)."""
-    iso = normalise_date(value)
-    if iso is None:
+def date_bounds(value: str, end: bool = False) -> str:
+    """The first day (or with ``end`` the last) that a user-given ``--since``/``--until``
+    value covers, as an ISO date: "2025" is the whole year, "2025-05" or "May 2025" the
+    whole month, and a missing year is this year. Raises ValueError when it is no date."""
+    text = value.strip()
+    if not text:
         raise ValueError("empty date")
-    return iso[:10]
+    year = dt.date.today().year
+    default = dt.datetime(year, 12, 31) if end else dt.datetime(year, 1, 1)
+    try:  # dateutil takes the missing fields from ``default`` (and keeps days in the month)
+        return dateparser.parse(text, default=default).date().isoformat()
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ValueError(f"cannot read {text[:80]!r} as a date") from exc

@@ -147,6 +147,8 @@ def _read_bytes(path: Path, origin: str, max_bytes: int) -> bytes:
         raise InputFileError(origin, "file grew past the ingest.max_file_mb limit while read")
     if not raw.strip():
         raise InputFileError(origin, "file is empty")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16's byte order marks
+        raise InputFileError(origin, "the file is UTF-16 text; re-save the file as UTF-8")
     if b"\x00" in raw[:8192]:
         raise InputFileError(origin, "binary file (contains NUL bytes); expected text")
     return raw
@@ -173,7 +175,8 @@ def _from_text(text: str, reading: Reading, stem: str) -> LoadedArticle:
             )
         fields = front_matter(head, reading)
         body = rest.split("\n", 1)[1] if "\n" in rest else ""
-    first_line = body.strip().split("\n", 1)[0].strip()
+    # A Markdown heading's "#" marks are no part of its title.
+    first_line = body.strip().split("\n", 1)[0].strip().lstrip("#").strip()
     fallback = (
         first_line if 0 < len(first_line) <= 120 else stem.replace("-", " ").replace("_", " ")
     )

@@ -27,12 +27,13 @@ class Filters:
     until: str | None = None
 
     def day_range(self) -> tuple[int | None, int | None]:
-        """The date bounds as YYYYMMDD numbers (inclusive)."""
+        """The date bounds as YYYYMMDD numbers (inclusive): "2025" as ``since`` is its first
+        day, as ``until`` its last."""
 
-        def number(value: str | None) -> int | None:
-            return int(date_bounds(value).replace("-", "")) if value else None
+        def number(value: str | None, end: bool) -> int | None:
+            return int(date_bounds(value, end).replace("-", "")) if value else None
 
-        since, until = number(self.since), number(self.until)
+        since, until = number(self.since, False), number(self.until, True)
         if since is not None and until is not None and since > until:
             raise ValueError(f"{self.since} is after {self.until}, so no article can match")
         return since, until

@@ -128,7 +128,7 @@ def build_app(
         table.select(library.select, None, [selected, article_view])
         upload.upload(
             library.add, [upload, *listing], [upload_status, table, count, outlet, outlets]
-        )
+        ).then(lambda: None, None, [upload])  # an emptied box: its files' copies are gone
         delete.click(
             library.delete, [selected, *listing],
             [delete_status, table, count, outlet, outlets, article_view],

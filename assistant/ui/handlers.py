@@ -109,11 +109,11 @@ class LibraryTab:
 
     def refresh(self, words: str, outlet: str, since: str, until: str) -> tuple[Any, ...]:
         chosen = "" if outlet in (None, ALL) else outlet
-        keep = ArticleFilter(words or "", chosen, (since or "").strip(), (until or "").strip())
         articles = self.service.articles()
         names = sorted({a.meta.source for a in articles if a.meta.source})
         try:
-            _filters(None, since, until)  # the chat's date rules, and its message
+            lo, hi = _filters(None, since, until).day_range()  # the chat's date rules
+            keep = ArticleFilter(words or "", chosen, _iso(lo), _iso(hi))
             rows = [
                 [a.id, a.meta.published or "", a.meta.source or "", a.meta.title]
                 for a in articles
@@ -205,6 +205,11 @@ def _history(answers: list[Answer]) -> list[Message]:
         history.append({"role": "user", "content": answer.question})
         history.append({"role": "assistant", "content": answer.text})
     return history
+
+
+def _iso(day: int | None) -> str:
+    """``20250527`` as ``2025-05-27`` (empty for no bound)."""
+    return "" if day is None else f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
 def _filters(outlets: list[str] | None, since: str | None, until: str | None) -> Filters:

@@ -71,7 +71,10 @@ def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
     checked = []
     for path in files:
         name = safe_name(path.name)
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError as exc:  # Gradio's temporary copy, already saved or refused
+            raise InputFileError(path.name, "the upload is gone; add the file again") from exc
         if size > limit:
             raise InputFileError(
                 path.name, f"{size / 1e6:.1f} MB is over the {settings.ui.max_upload_mb} MB limit"

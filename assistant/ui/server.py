@@ -63,6 +63,8 @@ def check_port(host: str, port: int) -> None:
     """Refuse a port something already listens on, before the slow model and index loads.
 
     Gradio would find out only after them, with a traceback."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"port {port} is not a port number; pass --port between 1 and 65535")
     try:
         family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         with socket.socket(family, kind) as sock:
