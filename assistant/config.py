@@ -302,15 +302,19 @@ def load_settings(config_file: Path | None = None) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from exc
+        raise ConfigError(_describe(exc, path if path.exists() else None)) from exc
 
 
-def _describe(exc: ValidationError, path: Path) -> str:
-    lines = [f"invalid settings (from {path} or ASSISTANT_* environment variables):"]
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    """One line per bad value, naming where it can come from: the config file read (if
+    any) or its ``ASSISTANT_*`` variable."""
+    origin = f"{path} or ASSISTANT_*" if path else "ASSISTANT_*"
+    lines = [f"invalid settings (from {origin} environment variables):"]
     for err in exc.errors():
         name = ".".join(str(p) for p in err["loc"]) or "settings"
         env = "ASSISTANT_" + "__".join(str(p) for p in err["loc"]).upper()
-        lines.append(f"  {name}: {err['msg']} (set it in {path} or {env})")
+        where = f"set it in {path} or {env}" if path else f"set {env}, or {name} in a config file"
+        lines.append(f"  {name}: {err['msg']} ({where})")
     return "\n".join(lines)
 
 

@@ -29,6 +29,17 @@ def test_wrong_setting_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyP
         load_settings()
 
 
+def test_a_bad_variable_without_a_config_file_names_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no assistant.toml here
+    monkeypatch.setenv("ASSISTANT_RETRIEVAL__TOP_K", "-1")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "set ASSISTANT_RETRIEVAL__TOP_K" in message and "assistant.toml" not in message
+
+
 def test_unknown_key_and_bad_toml(tmp_path: Path) -> None:
     typo = tmp_path / "typo.toml"
     typo.write_text("[retrieval]\ntopk = 3\n")

@@ -268,13 +268,14 @@ def test_a_delete_whose_file_move_fails_keeps_the_article(
             raise PermissionError(13, "Permission denied")
 
         monkeypatch.setattr("assistant.ui.library.shutil.move", refuse)
-        status, *_ = LibraryTab(service, settings).delete(article.id, "", ALL, "", "")
+        status, *_, selected = LibraryTab(service, settings).delete(article.id, "", ALL, "", "")
         assert "Not deleted" in status and "Permission denied" in status
+        assert selected == article.id  # still selected, to try again
         assert service.article(article.id) is not None
         assert path.exists()
         monkeypatch.undo()
-        status, *_ = LibraryTab(service, settings).delete(article.id, "", ALL, "", "")
-        assert "Deleted" in status
+        status, *_, selected = LibraryTab(service, settings).delete(article.id, "", ALL, "", "")
+        assert "Deleted" in status and selected == ""  # the deleted id is no longer selected
         assert service.article(article.id) is None and not path.exists()
     finally:
         service.close()

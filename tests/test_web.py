@@ -292,6 +292,7 @@ def test_library_filters_and_deletes(page: Page, site: Site) -> None:
     page.click("#delete")
     expect(page.locator("#delete-status")).to_contain_text("Deleted", timeout=60_000)
     expect(page.locator("#library-count")).to_contain_text("0 of")
+    expect(page.locator("#selected-id textarea")).to_have_value("")  # the deleted id is gone
     assert not (site.root / "corpus" / "to-delete.md").exists()
     assert list((site.root / "data" / "deleted").glob("*to-delete.md"))
     listed = json.loads(site.cli("articles", "--json"))

@@ -131,7 +131,7 @@ def build_app(
         ).then(lambda: None, None, [upload])  # an emptied box: its files' copies are gone
         delete.click(
             library.delete, [selected, *listing],
-            [delete_status, table, count, outlet, outlets, article_view],
+            [delete_status, table, count, outlet, outlets, article_view, selected],
         )  # fmt: skip
     return demo
 

@@ -176,10 +176,10 @@ class LibraryTab:
             # The file moves first: if that fails the index keeps the article (see library).
             moved = delete_article(article, self.settings, self.service.delete)
         except AssistantError as exc:
-            return (f"**Not deleted:** {md(str(exc))}", *self.refresh(*listing), "")
+            return (f"**Not deleted:** {md(str(exc))}", *self.refresh(*listing), "", article_id)
         where = f" Its file was moved to {md(str(moved))}." if moved else ""
         message = f"Deleted “{md(article.meta.title)}”.{where}"
-        return (message, *self.refresh(*listing), "")
+        return (message, *self.refresh(*listing), "", "")  # nothing is selected any more
 
 
 def md(text: str) -> str:
