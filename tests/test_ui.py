@@ -148,6 +148,11 @@ def test_uploads_are_all_checked_before_any_is_written(tmp_path: Path) -> None:
         with pytest.raises(InputFileError, match=why):
             save_uploads([good, bad], settings)
     assert not (tmp_path / "corpus" / "uploads").exists()
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"title": "A", "text": "One."}\n{bad\n{"title": "B", "text": "Two."}\n')
+    with pytest.raises(InputFileError, match=r"mixed.jsonl:2: .*nothing of the file was added"):
+        save_uploads([mixed], settings)  # the CLI's ingest would skip the line and go on
+    assert not (tmp_path / "corpus" / "uploads").exists()
     with pytest.raises(InputFileError, match="gone; add the file again"):
         save_uploads([tmp_path / "already-discarded.txt"], settings)
 

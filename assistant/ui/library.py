@@ -83,8 +83,13 @@ def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
             raise InputFileError(path.name, "the file is empty")
         # Read it as the ingest will: a file that cannot be ingested is never kept.
         loaded = load_file(path, name, limit, settings.ingest, key_by_url=False)
-        if loaded.problems:
-            raise loaded.problems[0]
+        if loaded.problems:  # kept, the file would report its bad part at every ingest
+            first = loaded.problems[0]
+            more = f" (and {len(loaded.problems) - 1} more)" if len(loaded.problems) > 1 else ""
+            raise InputFileError(
+                first.path, f"{first.reason}{more}; nothing of the file was added: fix it and "
+                "upload it again", first.line,
+            )  # fmt: skip
         if not loaded.articles:
             raise InputFileError(name, "no article in the file")
         checked.append((path, name))
