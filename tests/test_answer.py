@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from assistant.answer.chain import ABSTAIN_TEXT, AnswerChain
 from assistant.answer.llm import ChatModel
+from assistant.answer.question import refers_back
 from assistant.app import Parts
 from assistant.config import Settings
 from assistant.errors import ModelError, QuestionError
@@ -194,6 +195,34 @@ def test_follow_up_uses_the_conversation(chain_with) -> None:
     answer = chain.answer("Where was that meeting held?", history)
     assert "Rome" in answer.text
     assert answer.standalone_question.startswith("Who did Steve Witkoff meet on Friday?")
+
+
+def test_a_question_that_refers_to_nothing_earlier_is_asked_as_it_is(chain_with) -> None:
+    chain = chain_with(None)
+    history = [
+        {"role": "user", "content": "Who did Steve Witkoff meet on Friday?"},
+        {"role": "assistant", "content": "He met Abbas Araghchi."},
+    ]
+    alone = chain.answer("Where did Witkoff meet Araghchi?")
+    second = chain.answer("Where did Witkoff meet Araghchi?", history)
+    # The earlier question's words were prepended, and its sentences could win the ranking.
+    assert second.standalone_question == "Where did Witkoff meet Araghchi?"
+    assert second.text == alone.text and ROME in second.text
+
+
+@pytest.mark.parametrize(
+    ("question", "refers"),
+    [
+        ("Where was that meeting held?", True),
+        ("And who did she speak to on Monday?", True),
+        ("What about Iran?", True),
+        ("Why?", True),
+        ("Who is the council's treasurer?", False),
+        ("How many Israeli embassy staff were killed?", False),
+    ],
+)
+def test_which_questions_lean_on_the_conversation(question: str, refers: bool) -> None:
+    assert refers_back(question) is refers
 
 
 @pytest.mark.parametrize(

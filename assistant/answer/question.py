@@ -39,10 +39,12 @@ def standalone(
     With a model, the model rewrites it (prompt ``condense``); its rewrite is used only if it
     looks like a question of reasonable length. Otherwise pronouns are resolved to the person
     of the earlier turns (``resolve``) and the previous user question is prepended, which is
-    what retrieval needs for "that meeting" or "the two".
+    what retrieval needs for "that meeting" or "the two". A question that refers to nothing
+    earlier ("Who is the council's treasurer?") is asked as it is: the previous question's
+    words would only pull in its sentences.
     """
     previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
-    if not previous:
+    if not previous or not refers_back(question):
         return question
     fallback = f"{previous[-1]} {resolve(question, history)}"
     if model is None:
@@ -53,6 +55,22 @@ def standalone(
     if 8 <= len(rewrite) <= 3 * len(fallback) and rewrite.endswith("?"):
         return rewrite
     return fallback
+
+
+# Words that point back at the conversation: pronouns, demonstratives, "there", "the two", and
+# openings that continue the last question ("And when?", "What about Iran?").
+_REFERS = re.compile(
+    r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs|this|that|these|those|there|"
+    r"then|both|the two|the same|other|others|else)\b"
+    r"|^\s*(and|but|also|so|what about|how about)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(question: str) -> bool:
+    """Whether a question leans on the earlier turns: a word pointing back, or so short that
+    it must ("Why?", "Since when?")."""
+    return bool(_REFERS.search(question)) or len(question.split()) < 3
 
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
