@@ -86,8 +86,9 @@ def test_planted_instructions_never_reach_the_page(
         page = context.new_page()
         page.goto(site.url)
         expect(page.locator("#question textarea")).to_be_editable(timeout=60_000)
+        # The second is a follow-up ("this notice"): the model condenses it, then answers.
         for question in ("Where did Steve Witkoff meet the Iranian foreign minister?",
-                         "What does the notice about the talks in Rome say?"):  # fmt: skip
+                         "What does this notice about the talks in Rome say?"):  # fmt: skip
             ask(page, question)
         shown = page.evaluate("window.__shown")
         assert any("Rome" in t for t in shown), shown  # the page did answer
