@@ -57,12 +57,15 @@ def standalone(
     return fallback
 
 
-# Words that point back at the conversation: pronouns, demonstratives, "there", "the two", and
-# openings that continue the last question ("And when?", "What about Iran?").
-_REFERS = re.compile(
-    r"\b(he|him|his|she|her|hers|it|its|they|them|their|theirs|this|that|these|those|there|"
-    r"then|both|the two|the same|other|others|else)\b"
-    r"|^\s*(and|but|also|so|what about|how about)\b",
+_PERSONAL = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
+_PLURAL = re.compile(r"\b(the two|both of them|both)\b", re.IGNORECASE)
+
+
+# Besides the pronouns and "the two" that ``resolve`` replaces, words that point back at the
+# conversation, and openings that continue the last question ("And when?", "What about Iran?").
+_POINTING = re.compile(
+    r"\b(it|its|they|them|their|theirs|this|that|these|those|there|then|the same|other|others|"
+    r"else)\b|^\s*(and|but|also|so|what about|how about)\b",
     re.IGNORECASE,
 )
 
@@ -70,11 +73,10 @@ _REFERS = re.compile(
 def refers_back(question: str) -> bool:
     """Whether a question leans on the earlier turns: a word pointing back, or so short that
     it must ("Why?", "Since when?")."""
-    return bool(_REFERS.search(question)) or len(question.split()) < 3
-
-
-_PERSONAL = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
-_PLURAL = re.compile(r"\b(the two|both of them|both)\b", re.IGNORECASE)
+    return (
+        any(p.search(question) for p in (_PERSONAL, _PLURAL, _POINTING))
+        or len(question.split()) < 3
+    )
 
 
 def resolve(question: str, history: list[Message]) -> str:
