@@ -229,6 +229,11 @@ class UISettings(_Section):
     )
     max_upload_mb: float = Field(default=5.0, gt=0)
     upload_dir: str = Field(default="uploads", description="Uploads land in corpus_dir/upload_dir")
+    replace_uploads: bool = Field(
+        default=True,
+        description="An upload named as an earlier one replaces it (the page's checkbox "
+        "starts so); the earlier file is kept in data_dir/deleted",
+    )
     concurrency: int = Field(default=8, ge=1, le=64, description="Chats served at once")
     max_turns: int = Field(default=200, ge=1, description="Turns kept per conversation")
     max_queue: int = Field(

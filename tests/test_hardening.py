@@ -281,6 +281,46 @@ def test_a_delete_whose_file_move_fails_keeps_the_article(
         service.close()
 
 
+def test_a_corrected_upload_replaces_the_earlier_version(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Uploading a file named as an earlier upload is its new version: the articles it still
+    holds are updated, those it dropped are removed, and no old figure can be answered."""
+    from assistant.ui.handlers import ALL, LibraryTab
+    from assistant.ui.service import AssistantService
+
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+        update={"provider": "extractive"})})  # fmt: skip
+    upload = tmp_path / "browser" / "harbor.jsonl"
+    upload.parent.mkdir()
+    rows = [
+        '{"title": "Harbor fares", "text": "The Harbor Council cut ferry fares by 12 percent."}',
+        '{"title": "Harbor works", "text": "Dredging of the harbor starts in June."}',
+    ]
+    service = AssistantService(settings)
+    tab = LibraryTab(service, settings)
+    try:
+        upload.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        status = tab.add([str(upload)], True, "", ALL, "", "")[0].replace("\\", "")
+        assert "harbor.jsonl: 2 added" in status, status
+        corrected = rows[0].replace("12 percent", "15 percent")
+        upload.write_text(corrected + "\n", encoding="utf-8")  # Gradio's copy was discarded
+        status = tab.add([str(upload)], True, "", ALL, "", "")[0].replace("\\", "")
+        assert "0 added, 1 updated" in status and "1 removed" in status, status
+        assert "replaced the earlier harbor.jsonl" in status, status
+        (article,) = service.articles()
+        assert "15 percent" in article.text
+        kept = list((settings.data_dir / "deleted").glob("*-replaced-harbor.jsonl"))
+        assert len(kept) == 1 and "12 percent" in kept[0].read_text(encoding="utf-8")
+        upload.write_text(rows[1] + "\n", encoding="utf-8")
+        status = tab.add([str(upload)], False, "", ALL, "", "")[0].replace("\\", "")
+        # replacing not asked: the new file gets a name of its own
+        assert "harbor-2.jsonl: 1 added" in status, status
+        assert len(service.articles()) == 2
+    finally:
+        service.close()
+
+
 def test_a_long_upload_lets_questions_in_between_its_batches(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -166,9 +166,30 @@ def test_uploads_never_overwrite_a_different_file(tmp_path: Path) -> None:
     [a] = save_uploads([first], settings)
     [b] = save_uploads([second], settings)
     [again] = save_uploads([first], settings)
-    assert a.name == "note.txt" and b.name == "note-2.txt" and again == a
-    assert a.read_text(encoding="utf-8") == "First\n\none"
-    assert b.read_text(encoding="utf-8") == "Second\n\ntwo"
+    assert a.path.name == "note.txt" and b.path.name == "note-2.txt" and again == a
+    assert a.path.read_text(encoding="utf-8") == "First\n\none"
+    assert b.path.read_text(encoding="utf-8") == "Second\n\ntwo"
+    assert a.replaced is b.replaced is None
+
+
+def test_a_replacing_upload_keeps_the_earlier_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus")
+    first, second = tmp_path / "a" / "note.txt", tmp_path / "b" / "note.txt"
+    for path, body in ((first, "First\n\none"), (second, "Second\n\ntwo")):
+        path.parent.mkdir()
+        path.write_text(body, encoding="utf-8")
+    [a] = save_uploads([first], settings, replace=True)
+    assert a.replaced is None  # nothing of that name yet
+    [b] = save_uploads([second], settings, replace=True)
+    assert b.path == a.path and b.path.read_text(encoding="utf-8") == "Second\n\ntwo"
+    assert b.replaced is not None and b.replaced.parent == tmp_path / "data" / "deleted"
+    assert b.replaced.read_text(encoding="utf-8") == "First\n\none"  # nothing is lost
+    [c] = save_uploads([first], settings, replace=True)  # and back, in the same second
+    assert c.replaced is not None and c.replaced != b.replaced
+    assert c.replaced.read_text(encoding="utf-8") == "Second\n\ntwo"
+    [same] = save_uploads([first], settings, replace=True)
+    assert same.replaced is None  # the same file again replaces nothing
+    assert sorted(p.name for p in (tmp_path / "corpus" / "uploads").iterdir()) == ["note.txt"]
 
 
 def test_library_filter_by_words_outlet_and_dates() -> None:

@@ -245,10 +245,25 @@ def test_uploaded_article_is_answerable_with_citations(page: Page, site: Site) -
     page.locator("#upload input[type=file]").set_input_files(site.root / "ferry.md")
     expect(page.locator("#upload-status")).to_contain_text("ferry.md: 1 added", timeout=WAIT_MS)
     expect(page.locator("#library-table")).to_contain_text("Harbour ferry resumes")
+    # A corrected version under the same name replaces the first (both were answered from).
+    write_article(
+        site.root, "lantern.md", "Zephyr Lakes lantern festival draws record crowd",
+        "The Zephyr Lakes lantern festival drew 52,000 visitors over three nights, organisers "
+        "said on Sunday. Food stalls ran out of supplies on the second night.",
+        source="Lakeside Courier", published="2025-06-01",
+    )  # fmt: skip
+    expect(page.locator("#replace-uploads input")).to_be_checked()
+    page.locator("#upload input[type=file]").set_input_files(upload)
+    status = page.locator("#upload-status")
+    expect(status).to_contain_text("0 added, 1 updated", timeout=WAIT_MS)
+    expect(status).to_contain_text("replaced the earlier lantern.md")
+    assert sorted(p.name for p in (site.root / "corpus" / "uploads").iterdir()) == [
+        "ferry.md", "lantern.md"
+    ]  # fmt: skip
     page.get_by_role("tab", name="Chat").click()
     ask(page, "How many visitors were at the Zephyr Lakes lantern festival?")
     answer = page.locator("#chat .answer").last
-    assert "48,000" in answer.inner_text()
+    assert "52,000" in answer.inner_text() and "48,000" not in answer.inner_text()
     assert "Lakeside Courier" in answer.locator("ol.sources").inner_text()
     open_citation(page, site)
     assert "Zephyr Lakes" in page.locator("#viewer mark#cited").inner_text()

@@ -104,6 +104,11 @@ def build_app(
                         file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES),
                         elem_id="upload",
                     )  # fmt: skip
+                    replace = gr.Checkbox(
+                        value=settings.ui.replace_uploads, elem_id="replace-uploads",
+                        label="A file named as an earlier upload replaces it (the earlier one "
+                        "is kept in data/deleted)",
+                    )  # fmt: skip
                     upload_status = gr.Markdown(elem_id="upload-status")
                 with gr.Column():
                     selected = gr.Textbox(label="Selected article", elem_id="selected-id")
@@ -127,7 +132,7 @@ def build_app(
         )  # fmt: skip
         table.select(library.select, None, [selected, article_view])
         upload.upload(
-            library.add, [upload, *listing], [upload_status, table, count, outlet, outlets]
+            library.add, [upload, replace, *listing], [upload_status, table, count, outlet, outlets]
         ).then(lambda: None, None, [upload])  # an emptied box: its files' copies are gone
         delete.click(
             library.delete, [selected, *listing],

@@ -139,32 +139,41 @@ class LibraryTab:
     def add(
         self,
         files: list[str] | None,
+        replace: bool,
         *listing: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio injects a progress bar)
     ) -> tuple[Any, ...]:
-        """Save the uploads into the corpus and ingest them one by one, showing progress."""
+        """Save the uploads into the corpus and ingest them one by one, showing progress; with
+        ``replace``, an upload named as an earlier one is its new version."""
         if not files:
             return ("", *self.refresh(*listing))
         try:
-            saved = save_uploads([Path(f) for f in files], self.settings)
+            saved = save_uploads([Path(f) for f in files], self.settings, replace=replace)
         except AssistantError as exc:
             return (f"**Not added:** {md(str(exc))}", *self.refresh(*listing))
         finally:
             discard_temporary([Path(f) for f in files])
         lines = []
-        for i, path in enumerate(saved):
-            progress((i, len(saved)), desc=f"ingesting {path.name}", unit="files")
+        for i, item in enumerate(saved):
+            name = item.path.name
+            progress((i, len(saved)), desc=f"ingesting {name}", unit="files")
             try:
-                report = self.service.ingest([path])
+                # A replaced file's articles that its new version lacks go too.
+                report = self.service.ingest([item.path], prune=item.replaced is not None)
             except AssistantError as exc:
-                lines.append(f"- {md(path.name)}: failed: {md(str(exc))}")
+                lines.append(f"- {md(name)}: failed: {md(str(exc))}")
                 continue
             problems = "; ".join(str(p) for p in report.problems)
             lines.append(
-                f"- {md(path.name)}: {report.added} added, {report.updated} updated, "
+                f"- {md(name)}: {report.added} added, {report.updated} updated, "
                 f"{report.unchanged} unchanged, {report.chunks} chunks"
+                + (f", {report.removed} removed" if report.removed else "")
                 + (f"; skipped: {md(problems)}" if problems else "")
-            )
+                + (
+                    f"; it replaced the earlier {md(name)}, kept as {md(str(item.replaced))}"
+                    if item.replaced else ""
+                )
+            )  # fmt: skip
         return ("**Ingested**\n" + "\n".join(lines), *self.refresh(*listing))
 
     def delete(self, article_id: str, *listing: str) -> tuple[Any, ...]:

@@ -64,9 +64,20 @@ def safe_name(name: str) -> str:
     return stem[:100] + suffix.lower()
 
 
-def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
+@dataclass(frozen=True)
+class Saved:
+    """An upload written into the upload folder, and where the earlier file it replaced was
+    kept (None when it replaced nothing)."""
+
+    path: Path
+    replaced: Path | None = None
+
+
+def save_uploads(files: list[Path], settings: Settings, replace: bool = False) -> list[Saved]:
     """Copy uploaded files into the upload folder; all are checked (size, then read as the
-    ingest reads them) before any is written."""
+    ingest reads them) before any is written. With ``replace``, a different earlier upload of
+    the same name is replaced (a corrected version), its file kept in ``data_dir/deleted``;
+    without it, the new file gets a name of its own (``note-2.txt``)."""
     limit = int(settings.ui.max_upload_mb * 1_000_000)
     checked = []
     for path in files:
@@ -95,29 +106,60 @@ def save_uploads(files: list[Path], settings: Settings) -> list[Path]:
         checked.append((path, name))
     target = upload_dir(settings)
     target.mkdir(parents=True, exist_ok=True)
-    return [_place(path, name, target) for path, name in checked]
+    keep = settings.data_dir / "deleted" if replace else None
+    return [_place(path, name, target, keep) for path, name in checked]
 
 
-def _place(source: Path, name: str, folder: Path) -> Path:
-    """Write ``source`` as ``folder/name`` atomically, or reuse an identical file there."""
+def _place(source: Path, name: str, folder: Path, keep: Path | None) -> Saved:
+    """Write ``source`` as ``folder/name`` atomically, or reuse an identical file there. A
+    different file of that name is replaced when ``keep`` is given (a copy of it is kept
+    there first), else the new one takes the next free name."""
     data = source.read_bytes()
     stem, suffix = os.path.splitext(name)
     for n in range(1, 1000):
         dest = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
-        if dest.exists() and dest.read_bytes() != data:
-            continue  # a different file already has this name: never overwrite it
-        if not dest.exists():
-            with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", delete=False) as tmp:
-                try:
-                    tmp.write(data)
-                    tmp.flush()
-                    os.replace(tmp.name, dest)
-                except OSError as exc:
-                    Path(tmp.name).unlink(missing_ok=True)
-                    raise InputFileError(name, f"cannot save the upload: {exc.strerror}") from exc
         assert dest.resolve().is_relative_to(folder.resolve())
-        return dest
+        if not dest.exists():
+            _write(dest, data, name)
+            return Saved(dest)
+        if dest.read_bytes() == data:
+            return Saved(dest)
+        if keep is not None:
+            kept = _keep_copy(dest, keep, name)
+            _write(dest, data, name)
+            return Saved(dest, kept)
+        # a different file already has this name, and replacing was not asked: never overwrite
     raise InputFileError(name, "too many files with this name; rename it and upload again")
+
+
+def _write(dest: Path, data: bytes, name: str) -> None:
+    """``data`` as ``dest``, atomically: a failed write leaves the earlier file as it was."""
+    with tempfile.NamedTemporaryFile(dir=dest.parent, prefix=".upload-", delete=False) as tmp:
+        try:
+            tmp.write(data)
+            tmp.flush()
+            os.replace(tmp.name, dest)
+        except OSError as exc:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise InputFileError(name, f"cannot save the upload: {exc.strerror}") from exc
+
+
+def _keep_copy(path: Path, folder: Path, name: str) -> Path:
+    """A copy of the file about to be replaced, in ``folder`` (nothing is lost)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = next(
+            d for n in range(1, 1000)
+            if not (d := folder / f"{stamp}-replaced{'' if n == 1 else f'-{n}'}-{path.name}").exists()
+        )  # fmt: skip
+        shutil.copy2(path, dest)
+    except OSError as exc:
+        raise InputFileError(
+            name, f"cannot keep the earlier upload in {folder} ({exc.strerror or exc}); nothing "
+            "was replaced. Check the permissions and free space of data_dir and try again",
+        ) from exc  # fmt: skip
+    return dest
 
 
 def origin_path(article: Article, settings: Settings) -> Path:

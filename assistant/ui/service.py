@@ -176,13 +176,14 @@ class AssistantService:
         finally:
             store.close()
 
-    def ingest(self, paths: list[Path]) -> IngestReport:
-        """Add or update the articles in ``paths`` (no pruning). Each batch written is a task
+    def ingest(self, paths: list[Path], prune: bool = False) -> IngestReport:
+        """Add or update the articles in ``paths``; with ``prune``, drop the articles of those
+        files that are no longer in them (a replaced upload). Each batch written is a task
         of its own on the worker, so questions asked meanwhile are answered between batches
         (from the articles already ready) instead of waiting for a long upload to finish."""
         with self._writing:  # one ingest or delete at a time; questions need not wait for it
             steps = Indexer(self.settings, self._parts.embedder, self._parts.index).steps(
-                paths, progress=False
+                paths, prune=prune, progress=False
             )
 
             def step() -> IngestReport | None:
