@@ -167,6 +167,15 @@ def test_short_answer_points_at_the_phrase(chain_with) -> None:
     assert cited.start <= short.start < short.end <= cited.end
 
 
+def test_short_answer_is_the_entity_beside_the_question_words_in_any_quoted_sentence(
+    chain_with,
+) -> None:
+    # The lead sentence ranks first and names Netanyahu; the spokesperson is in the second.
+    answer = chain_with(None).answer("Who is the White House spokesperson?")
+    assert answer.short_answer is not None and answer.short_answer.text == "Karoline Leavitt"
+    assert answer.short_answer.n == 2
+
+
 class _Dying:
     """A model that fails in the middle of its answer, as a crashed model process does."""
 

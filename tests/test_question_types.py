@@ -207,3 +207,11 @@ def test_the_pronoun_stands_for_the_subject_of_the_sentence_before(
     found = short_answer("Who said the talks will not drag on?", before)
     assert found is not None and found.text == "Noem"
     cache.close()
+
+
+def test_a_question_for_no_type_of_entity_has_no_short_answer() -> None:
+    # What someone said or did is a clause; the sentence's entity would be a wrong answer.
+    text = "Homeland Security Secretary Kristi Noem told Netanyahu: give us a week."
+    found = (Entity("Homeland Security", "ORG", 0, 17), Entity("Kristi Noem", "PERSON", 28, 39))
+    assert short_answer("What did Noem tell Netanyahu?", _evidence(text, found)) is None
+    assert short_answer("Who told Netanyahu?", _evidence(text, found)) is not None

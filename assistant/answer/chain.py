@@ -11,7 +11,13 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer.evidence import Evidence, EvidenceRanker, render_evidence, short_answer
+from assistant.answer.evidence import (
+    Evidence,
+    EvidenceRanker,
+    render_evidence,
+    short_answer,
+)
+from assistant.answer.features import holds_focus, question_info
 from assistant.answer.llm import ChatModel, Message
 from assistant.answer.parse import ANSWER_SCHEMA, ClaimStream
 from assistant.answer.prompts import PromptLibrary
@@ -242,19 +248,27 @@ class AnswerChain:
         question: str, drafts: list[_Draft], numbers: dict[tuple[str, int], int]
     ) -> ShortAnswer | None:
         """The answer phrase from the first supported sentence's first citation, when that
-        sentence states it too."""
-        for draft in drafts:
-            if not draft.supported:
-                continue
+        sentence states it too; from the first such sentence that holds the question's focus
+        word when the first does not ("Karoline Leavitt" of "White House spokesperson Karoline
+        Leavitt", the second sentence, for "Who is the White House spokesperson?")."""
+        q = question_info(question)
+        found = []  # (citation, its entity or None), one per supported sentence
+        for draft in (d for d in drafts if d.supported):
             item = draft.cited[0]
-            entity = short_answer(question, item)
-            if entity is None or entity.text not in draft.text:
-                return None
-            return ShortAnswer(
-                text=entity.text, n=numbers[(item.hit.article_id, item.start)],
-                start=item.start + entity.start, end=item.start + entity.end,
-            )  # fmt: skip
-        return None
+            entity = short_answer(q, item)
+            found.append(
+                (item, entity if entity is not None and entity.text in draft.text else None)
+            )
+        if not found:
+            return None
+        focused = [f for f in found if f[1] is not None and holds_focus(q, f[0].text)]
+        item, entity = found[0] if holds_focus(q, found[0][0].text) or not focused else focused[0]
+        if entity is None:
+            return None
+        return ShortAnswer(
+            text=entity.text, n=numbers[(item.hit.article_id, item.start)],
+            start=item.start + entity.start, end=item.start + entity.end,
+        )  # fmt: skip
 
     def _citation(self, n: int, item: Evidence) -> Citation:
         article = self.store.get(item.hit.article_id)

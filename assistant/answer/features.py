@@ -199,6 +199,12 @@ def _share(wanted: frozenset[str], present: set[str]) -> float:
     return len(wanted & present) / len(wanted) if wanted else 1.0
 
 
+def holds_focus(q: QuestionInfo, text: str) -> bool:
+    """Whether ``text`` has a word naming the kind of thing asked for ("spokesperson")."""
+    words = _Words.of(text)
+    return any(words.has(q, stem) for stem in q.focus)
+
+
 def is_new(entity: Entity, q: QuestionInfo) -> bool:
     """Whether ``entity`` says something the question does not: a word the question lacks."""
     words = {w.casefold() for w in _WORD.findall(entity.text)}
