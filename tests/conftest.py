@@ -114,7 +114,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing; scripts/test installs Debian's chromium")
+        pytest.fail(f"{CHROMIUM} is missing; scripts/bootstrap dev installs Debian's chromium")
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
