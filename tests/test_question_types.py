@@ -215,3 +215,12 @@ def test_a_question_for_no_type_of_entity_has_no_short_answer() -> None:
     found = (Entity("Homeland Security", "ORG", 0, 17), Entity("Kristi Noem", "PERSON", 28, 39))
     assert short_answer("What did Noem tell Netanyahu?", _evidence(text, found)) is None
     assert short_answer("Who told Netanyahu?", _evidence(text, found)) is not None
+
+
+def test_the_short_answer_is_the_name_beside_the_word_for_what_is_asked() -> None:
+    # Both names touch a question word ("US"); the one beside "envoy" answers.
+    text = "They met Vice President JD Vance, US Special Envoy Steve Witkoff and others."
+    people = (Entity("JD Vance", "PERSON", 24, 32), Entity("Steve Witkoff", "PERSON", 51, 64))
+    assert text[24:32] == "JD Vance" and text[51:64] == "Steve Witkoff"
+    found = short_answer("Who is the US special envoy?", _evidence(text, people))
+    assert found is not None and found.text == "Steve Witkoff"

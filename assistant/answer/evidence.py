@@ -22,6 +22,7 @@ from assistant.answer.features import (
     context_stems,
     distance,
     feature_matrix,
+    focus_distance,
     is_new,
     lexical_score,
     names_asked,
@@ -187,12 +188,13 @@ class EvidenceRanker:
 
 def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
     """The answer phrase inside ``item``: an entity of the type the question asks for that the
-    question does not already name; the likeliest label first, then the one nearest the
-    question's words ("Foreign Minister Abbas Araghchi" for "Who is the foreign minister?"),
-    then the earliest (offsets relative to the sentence). None when the question asks what a
-    name it gives is ("Who is Ron Dermer?"), or for no type of entity (OTHER): such an entity was
-    the answer to 2 of 21 of those questions that were answered right ("What did Noem tell
-    Netanyahu?": "Homeland Security"; evals/README.md)."""
+    question does not already name; the likeliest label first, then the one nearest the word
+    naming what is asked for ("envoy"), then the one nearest the question's words ("Foreign
+    Minister Abbas Araghchi" for "Who is the foreign minister?"), then the earliest (offsets
+    relative to the sentence). None when the question asks what a name it gives is ("Who is
+    Ron Dermer?"), or for no type of entity (OTHER): such an entity was the answer to 2 of 21
+    of those questions that were answered right ("What did Noem tell Netanyahu?": "Homeland
+    Security"; evals/README.md)."""
     q = question_info(question) if isinstance(question, str) else question
     if q.about_name or q.type == "OTHER":
         return None
@@ -202,8 +204,13 @@ def short_answer(question: QuestionInfo | str, item: Evidence) -> Entity | None:
         if e.label in wanted and is_new(e, q) and not names_asked(e, q)
     ]  # fmt: skip
     return min(
-        new, key=lambda e: (wanted.index(e.label), distance(q, item.text, e), e.start), default=None
-    )
+        new,
+        key=lambda e: (
+            wanted.index(e.label), focus_distance(q, item.text, e), distance(q, item.text, e),
+            e.start,
+        ),
+        default=None,
+    )  # fmt: skip
 
 
 def render_evidence(evidence: list[Evidence]) -> str:

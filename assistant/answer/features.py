@@ -218,10 +218,11 @@ def names_asked(entity: Entity, q: QuestionInfo) -> bool:
     return bool(words) and words[-1] in q.capitalised
 
 
-def _spots(q: QuestionInfo, text: str) -> list[int]:
-    """Where the question's words (stems or first letters) occur in ``text``."""
-    stems = q.weights.keys() | q.focus.keys()
-    asked = {p for p in q.prefixes.values() if len(p) >= PREFIX}
+def _spots(q: QuestionInfo, text: str, only_focus: bool = False) -> list[int]:
+    """Where the question's words (stems or first letters) occur in ``text``; with
+    ``only_focus``, its focus words alone."""
+    stems = q.focus.keys() if only_focus else q.weights.keys() | q.focus.keys()
+    asked = {q.prefixes[s] for s in stems if len(q.prefixes[s]) >= PREFIX}
     return [
         m.start()
         for m in _WORD.finditer(text)
@@ -236,6 +237,13 @@ def distance(q: QuestionInfo, text: str, entity: Entity, spots: list[int] | None
         lo, hi = sorted((spot, entity.start if spot < entity.start else entity.end))
         best = min(best, len(_WORD.findall(text[lo:hi])))
     return best
+
+
+def focus_distance(q: QuestionInfo, text: str, entity: Entity) -> float:
+    """Words between ``entity`` and the nearest focus word of the question in ``text``: the
+    name beside "envoy" in "Vice President JD Vance, US Special Envoy Steve Witkoff" answers
+    "Who is the US special envoy?" (inf: no focus word there)."""
+    return distance(q, text, entity, _spots(q, text, only_focus=True))
 
 
 def _nearness(q: QuestionInfo, c: Candidate, typed: list[Entity]) -> float:
