@@ -242,6 +242,7 @@ def test_uploaded_article_is_answerable_with_citations(page: Page, site: Site) -
         "The harbour ferry resumed service on Sunday after a storm closed the route.",
         source="Coast Times", published="2025-06-02",
     )  # fmt: skip
+    expect(page.locator("#upload")).not_to_contain_text("lantern.md")  # the box was emptied
     page.locator("#upload input[type=file]").set_input_files(site.root / "ferry.md")
     expect(page.locator("#upload-status")).to_contain_text("ferry.md: 1 added", timeout=WAIT_MS)
     expect(page.locator("#library-table")).to_contain_text("Harbour ferry resumes")
@@ -253,6 +254,8 @@ def test_uploaded_article_is_answerable_with_citations(page: Page, site: Site) -
         source="Lakeside Courier", published="2025-06-01",
     )  # fmt: skip
     expect(page.locator("#replace-uploads input")).to_be_checked()
+    # A file set before the box is emptied would be emptied with it.
+    expect(page.locator("#upload")).not_to_contain_text("ferry.md", timeout=WAIT_MS)
     page.locator("#upload input[type=file]").set_input_files(upload)
     status = page.locator("#upload-status")
     expect(status).to_contain_text("0 added, 1 updated", timeout=WAIT_MS)
