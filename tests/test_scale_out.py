@@ -83,7 +83,7 @@ def test_an_article_uploaded_to_one_web_process_is_answered_by_the_other(
         source="Lakeside Courier", published="2025-06-01",
     )  # fmt: skip
     status, *_ = Client(first, verbose=False).predict(
-        [handle_file(str(path))], "", "(all outlets)", "", "", api_name="/add"
+        [handle_file(str(path))], True, "", "(all outlets)", "", "", api_name="/add"
     )
     assert "1 added" in status, status
     question = "How many visitors were at the Zephyr Lakes lantern festival?"
