@@ -108,7 +108,9 @@ def test_clean_keeps_only_our_markup() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\x.md", "x.md"),
-     ("my report (1).HTML", "my-report-1-.html"), ("/abs/path/a.jsonl", "a.jsonl")],
+     ("my report (1).HTML", "my report (1).HTML"), ("/abs/path/a.jsonl", "a.jsonl"),
+     ("Новости.txt", "Новости.txt"), ("résumé.md", "résumé.md"), ("-rf *?.txt", "rf.txt"),
+     ("???.txt", "upload.txt"), ("a\x00b\u202ec.txt", "a-b-c.txt"), ("é" * 200 + ".md", "é" * 75 + ".md")],
 )  # fmt: skip
 def test_safe_name_cannot_leave_the_upload_folder(name: str, expected: str) -> None:
     assert safe_name(name) == expected
@@ -190,6 +192,30 @@ def test_a_replacing_upload_keeps_the_earlier_file(tmp_path: Path) -> None:
     [same] = save_uploads([first], settings, replace=True)
     assert same.replaced is None  # the same file again replaces nothing
     assert sorted(p.name for p in (tmp_path / "corpus" / "uploads").iterdir()) == ["note.txt"]
+    assert oct(a.path.stat().st_mode & 0o777) == "0o644"  # readable as any corpus file
+
+
+def test_uploads_replace_only_the_file_of_the_same_name(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus")
+    files = {}
+    names = [("a", "note.txt"), ("b", "note.txt"), ("c", "a?b.txt"), ("d", "a:b.txt"),
+             ("e", "a b.txt")]  # fmt: skip
+    for i, (folder, name) in enumerate(names):
+        files[folder] = tmp_path / folder / name
+        files[folder].parent.mkdir()
+        files[folder].write_text(f"Title {i}\n\nbody {i}", encoding="utf-8")
+    # Two different files of one name in one batch: both are kept (the second replaced the
+    # first before it was ever ingested).
+    first, second = save_uploads([files["a"], files["b"]], settings, replace=True)
+    assert (first.path.name, second.path.name) == ("note.txt", "note-2.txt")
+    assert first.replaced is second.replaced is None
+    # Names that only match once unsafe characters are replaced are different files.
+    [q] = save_uploads([files["c"]], settings, replace=True)
+    [c] = save_uploads([files["d"]], settings, replace=True)
+    [sp] = save_uploads([files["e"]], settings, replace=True)
+    assert (q.path.name, c.path.name, sp.path.name) == ("a-b.txt", "a-b-2.txt", "a b.txt")
+    assert q.replaced is c.replaced is sp.replaced is None
+    assert q.path.read_text(encoding="utf-8") == "Title 2\n\nbody 2"
 
 
 def test_library_filter_by_words_outlet_and_dates() -> None:

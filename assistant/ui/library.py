@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from assistant.errors import InputFileError
 from assistant.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from assistant.types import Article
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^\w .,()+-]+")
+_MAX_STEM_BYTES = 150  # room for "-2" and the "<time>-replaced-" prefix of a kept copy
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,18 @@ def upload_dir(settings: Settings) -> Path:
 
 
 def safe_name(name: str) -> str:
-    """A file name that cannot leave its folder: no separators, no dot-dot, a known suffix."""
-    base = _UNSAFE.sub("-", Path(name.replace("\\", "/")).name).strip(".-")
-    stem, suffix = os.path.splitext(base)
-    if suffix.lower() not in SUPPORTED_SUFFIXES:
+    """A file name that cannot leave its folder: no separators, no dot-dot, a known suffix.
+    Letters of any script, digits, spaces and ``_.,()+-`` are kept, so that different names
+    stay different (``a b.txt`` and ``a-b.txt``, ``Новости.txt``)."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
+    stem, suffix = os.path.splitext(base.strip())
+    if suffix.lower() not in SUPPORTED_SUFFIXES or not stem.strip(". "):
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise InputFileError(name, f"unsupported file type; upload one of {kinds}")
-    if not stem:
-        raise InputFileError(name, "the file name is empty once unsafe characters are removed")
-    return stem[:100] + suffix.lower()
+    stem = _UNSAFE.sub("-", stem).strip(".- ")
+    while len(stem.encode()) > _MAX_STEM_BYTES:  # file systems allow 255 bytes a name
+        stem = stem[:-1]
+    return (stem.rstrip(".- ") or "upload") + suffix
 
 
 @dataclass(frozen=True)
@@ -106,14 +111,21 @@ def save_uploads(files: list[Path], settings: Settings, replace: bool = False) -
         checked.append((path, name))
     target = upload_dir(settings)
     target.mkdir(parents=True, exist_ok=True)
-    keep = settings.data_dir / "deleted" if replace else None
-    return [_place(path, name, target, keep) for path, name in checked]
+    keep = settings.data_dir / "deleted"
+    placed: list[Saved] = []
+    for path, name in checked:
+        # Only a name that arrived intact is the same file as the earlier upload: "a?b.txt"
+        # and "a:b.txt" are both saved as "a-b.txt", and neither is the other's new version.
+        replaces = replace and name == path.name
+        taken = {s.path for s in placed}  # two files of one name in a batch are both kept
+        placed.append(_place(path, name, target, keep if replaces else None, taken))
+    return placed
 
 
-def _place(source: Path, name: str, folder: Path, keep: Path | None) -> Saved:
+def _place(source: Path, name: str, folder: Path, keep: Path | None, taken: set[Path]) -> Saved:
     """Write ``source`` as ``folder/name`` atomically, or reuse an identical file there. A
     different file of that name is replaced when ``keep`` is given (a copy of it is kept
-    there first), else the new one takes the next free name."""
+    there first) and it is not in ``taken``, else the new one takes the next free name."""
     data = source.read_bytes()
     stem, suffix = os.path.splitext(name)
     for n in range(1, 1000):
@@ -122,6 +134,8 @@ def _place(source: Path, name: str, folder: Path, keep: Path | None) -> Saved:
         if not dest.exists():
             _write(dest, data, name)
             return Saved(dest)
+        if dest in taken:
+            keep = None  # the batch's earlier file is kept, and so is every numbered one
         if dest.read_bytes() == data:
             return Saved(dest)
         if keep is not None:
@@ -138,6 +152,7 @@ def _write(dest: Path, data: bytes, name: str) -> None:
         try:
             tmp.write(data)
             tmp.flush()
+            os.chmod(tmp.name, 0o644)  # as other corpus files, not a temporary file's 0600
             os.replace(tmp.name, dest)
         except OSError as exc:
             Path(tmp.name).unlink(missing_ok=True)
