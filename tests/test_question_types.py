@@ -181,6 +181,26 @@ def test_his_is_the_person_the_last_answer_named_not_the_one_asked_about() -> No
     assert resolve("What is his job?", history) == "What is Benjamin Netanyahu's job?"
 
 
+def test_her_is_the_short_answer_of_the_last_answer() -> None:
+    from assistant.answer.question import resolve, turn
+    from assistant.types import Answer, ShortAnswer
+
+    text = ("President Donald Trump's spokesperson, Karoline Leavitt, said the talks would go "
+            "on.[1]")  # fmt: skip
+    start = text.index("Karoline")
+    answer = Answer(
+        question="Who is the White House spokesperson?", standalone_question="", text=text,
+        sentences=[], citations=[], abstained=False, provider="extractive", model="",
+        short_answer=ShortAnswer(text="Karoline Leavitt", n=1, start=start, end=start + 16),
+    )  # fmt: skip
+    history = turn(answer)
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert resolve("What is her job?", history) == "What is Karoline Leavitt's job?"
+    # Without the short answer the first new person of the text was taken: Trump.
+    bare = [{k: v for k, v in m.items() if k != "short_answer"} for m in history]
+    assert resolve("What is her job?", bare) == "What is Donald Trump's job?"
+
+
 @pytest.mark.parametrize(
     "question", ["What is Ron Dermer's job?", "What position does Ron Dermer hold?"]
 )

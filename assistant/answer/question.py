@@ -9,6 +9,7 @@ from assistant.answer.llm import ChatModel, Message
 from assistant.answer.prompts import PromptLibrary
 from assistant.errors import QuestionError
 from assistant.ingest.entities import answer_type, entities
+from assistant.types import Answer
 
 
 def validate(question: str, max_chars: int) -> str:
@@ -57,6 +58,15 @@ def standalone(
     return fallback
 
 
+def turn(answer: Answer) -> list[Message]:
+    """An answered question as two history messages. The short answer rides along: it is whom
+    a follow-up's "she" means, where the answer's first new name may be someone else."""
+    reply: Message = {"role": "assistant", "content": answer.text}
+    if answer.short_answer is not None and not answer.abstained:
+        reply["short_answer"] = answer.short_answer.text
+    return [{"role": "user", "content": answer.question}, reply]
+
+
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers)\b", re.IGNORECASE)
 _PLURAL = re.compile(r"\b(the two|both of them|both)\b", re.IGNORECASE)
 
@@ -83,8 +93,9 @@ def resolve(question: str, history: list[Message]) -> str:
     """``question`` with "he/his/she/her" replaced by the person the conversation is about, and
     "the two" by the two people last named; unchanged when no person is known.
 
-    The person is the one the last answer named when the last question asked "who", else the
-    first person of the last question, else the latest person named in any earlier turn."""
+    The person is the last answer's short answer, or else the first new person it named, when
+    the last question asked "who"; else the first person of the last question; else the
+    latest person named in any earlier turn."""
     if not _PERSONAL.search(question) and not _PLURAL.search(question):
         return question
     people = _people(history)
@@ -111,11 +122,13 @@ def _people(history: list[Message]) -> list[str]:
     last_q = max((i for i, m in enumerate(turns) if m.get("role") == "user"), default=None)
     ordered: list[str] = []
     if last_q is not None:
-        answer = persons[last_q + 1] if last_q + 1 < len(turns) else []
+        reply = turns[last_q + 1] if last_q + 1 < len(turns) else {}
+        answer = persons[last_q + 1] if reply else []
         asked = persons[last_q]
         if answer_type(turns[last_q]["content"]) == "PERSON":
             # "Donald Trump" in the answer is the "Trump" of "Who did Trump warn?": not new.
             surnames = {_surname(p) for p in asked}
+            ordered += [reply["short_answer"]] if reply.get("short_answer") else []
             ordered += [p for p in answer if _surname(p) not in surnames]
         ordered += asked + answer
     for names in reversed(persons):

@@ -8,6 +8,7 @@ import sys
 
 from assistant.answer.chain import AnswerChain
 from assistant.answer.llm import Message
+from assistant.answer.question import turn
 from assistant.app import open_chain, with_provider
 from assistant.cli.library import open_store
 from assistant.cli.output import print_json
@@ -100,9 +101,6 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
             _print_answer(last, sources=False)  # /sources shows them
             if last.notice:
                 print(f"note: {last.notice}")
-            history += [
-                {"role": "user", "content": line},
-                {"role": "assistant", "content": last.text},
-            ]
+            history += turn(last)
     finally:
         chain.close()

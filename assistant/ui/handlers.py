@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.answer.llm import Message
+from assistant.answer.question import turn
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError
 from assistant.retrieve.hybrid import Filters
@@ -211,8 +212,7 @@ def _messages(answers: list[Answer]) -> list[dict[str, str]]:
 def _history(answers: list[Answer]) -> list[Message]:
     history: list[Message] = []
     for answer in answers[-HISTORY_TURNS:]:
-        history.append({"role": "user", "content": answer.question})
-        history.append({"role": "assistant", "content": answer.text})
+        history += turn(answer)
     return history
 
 
