@@ -321,6 +321,38 @@ def test_a_corrected_upload_replaces_the_earlier_version(
         service.close()
 
 
+def test_an_upload_that_nearly_repeats_an_article_says_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A corrected copy under another name is a near-duplicate of the earlier article, and
+    answers quote only one of the two: the status line names the earlier one to delete."""
+    from assistant.ui.handlers import ALL, LibraryTab
+    from assistant.ui.service import AssistantService
+
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+        update={"provider": "extractive"})})  # fmt: skip
+    body = " ".join(
+        f"The Harbor Council met on day {i} and heard that ferry number {i} ran late again."
+        for i in range(40)
+    )
+    first, second = tmp_path / "a" / "harbor.txt", tmp_path / "b" / "harbor-corrected.txt"
+    for path, text in ((first, body), (second, body.replace("day 7 ", "day seven "))):
+        path.parent.mkdir()
+        path.write_text(f"Harbor Council minutes\n\n{text}", encoding="utf-8")
+    service = AssistantService(settings)
+    tab = LibraryTab(service, settings)
+    try:
+        status = tab.add([str(first)], True, "", ALL, "", "")[0].replace("\\", "")
+        assert "1 added" in status and "nearly the same" not in status, status
+        status = tab.add([str(second)], True, "", ALL, "", "")[0].replace("\\", "")
+        assert "harbor-corrected.txt: 1 added" in status, status
+        assert "nearly the same text as “Harbor Council minutes” (corpus/uploads/harbor.txt)" in (
+            status
+        ), status
+    finally:
+        service.close()
+
+
 def test_a_long_upload_lets_questions_in_between_its_batches(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,6 +56,8 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     problems: list[InputFileError] = field(default_factory=list)
+    # (article written, the earlier article it nearly repeats): a correction, or one wire story
+    near_duplicates: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Indexer:
@@ -103,7 +105,7 @@ class Indexer:
             seen = {article_id(a.key) for a in loaded.articles}
             report.removed = self._prune(paths, seen, loaded.failed_files)
         todo, leftovers = self._plan(loaded.articles, report)
-        for written in self._write(todo, leftovers, progress):
+        for written in self._write(todo, leftovers, progress, report):
             report.chunks += written
             yield None
         KeywordIndex.open(self.index.bm25_dir, self.index.store)  # adds only what changed
@@ -211,9 +213,14 @@ class Indexer:
         return len(article_ids)
 
     def _write(
-        self, todo: list[tuple[LoadedArticle, str, str]], leftovers: list[str], progress: bool
+        self,
+        todo: list[tuple[LoadedArticle, str, str]],
+        leftovers: list[str],
+        progress: bool,
+        report: IngestReport,
     ) -> Iterator[int]:
-        """Stage, embed and publish the articles; yields the chunks written by each step."""
+        """Stage, embed and publish the articles; yields the chunks written by each step.
+        Near-duplicates of earlier articles are noted in ``report``."""
         store = self.index.store
         finder = DuplicateFinder(self.settings.ingest.near_duplicate_threshold, store.minhashes())
         articles_bar = tqdm(
@@ -225,6 +232,8 @@ class Indexer:
             for article in self._articles(todo, leftovers):
                 blob = signature(article.text)
                 article.dup_of = finder.find(article.id, blob)
+                if article.dup_of:
+                    report.near_duplicates.append((article.id, article.dup_of))
                 chunks = self.chunker.chunk(
                     article.id, content_version(article.content_hash), article.text
                 )

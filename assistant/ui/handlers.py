@@ -16,12 +16,14 @@ from assistant.answer.llm import Message
 from assistant.answer.question import turn
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError
+from assistant.index.indexer import IngestReport
 from assistant.retrieve.hybrid import Filters
 from assistant.types import Answer
 from assistant.ui import render
 from assistant.ui.history import ConversationStore, new_session_id, valid_session_id
 from assistant.ui.library import (
     ArticleFilter,
+    Saved,
     check_deletable,
     delete_article,
     discard_temporary,
@@ -164,18 +166,29 @@ class LibraryTab:
             except AssistantError as exc:
                 lines.append(f"- {md(name)}: failed: {md(str(exc))}")
                 continue
-            problems = "; ".join(str(p) for p in report.problems)
-            lines.append(
-                f"- {md(name)}: {report.added} added, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {report.chunks} chunks"
-                + (f", {report.removed} removed" if report.removed else "")
-                + (f"; skipped: {md(problems)}" if problems else "")
-                + (
-                    f"; it replaced the earlier {md(name)}, kept as {md(str(item.replaced))}"
-                    if item.replaced else ""
-                )
-            )  # fmt: skip
+            lines.append(f"- {md(name)}: {self._outcome(item, report)}")
         return ("**Ingested**\n" + "\n".join(lines), *self.refresh(*listing))
+
+    def _outcome(self, item: Saved, report: IngestReport) -> str:
+        """What ingesting one upload did, for its status line."""
+        name = item.path.name
+        problems = "; ".join(str(p) for p in report.problems)
+        parts = [
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.chunks} chunks" + (f", {report.removed} removed" if report.removed else "")
+        ]
+        if problems:
+            parts.append(f"skipped: {md(problems)}")
+        if item.replaced:
+            parts.append(f"it replaced the earlier {md(name)}, kept as {md(str(item.replaced))}")
+        for _, earlier in report.near_duplicates:
+            other = self.service.article(earlier)
+            if other is not None:  # answers cite one of the two: the user should know which
+                parts.append(
+                    f"nearly the same text as “{md(other.meta.title)}” ({md(other.origin)}); "
+                    "answers quote one of the two, so delete the one that is out of date"
+                )
+        return "; ".join(parts)
 
     def delete(self, article_id: str, *listing: str) -> tuple[Any, ...]:
         try:
