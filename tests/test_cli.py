@@ -107,6 +107,7 @@ def test_plain_output(corpus_env: Path, capsys: pytest.CaptureFixture[str]) -> N
         (("search", "   "), "query is empty"),
         (("search", "x", "-k", "0"), "-k must be at least 1"),
         (("search", "x", "--since", "not a date"), "--since/--until"),
+        (("search", "x", "--since", "not a date"), "use a date such as 2025-05-27, May 2025"),
         (("search", "x", "--since", "2026-01-01", "--until", "2020-01-01"), "is after 2020-01-01"),
         (("show", "nope"), "no article 'nope'"),
         (("ingest", "does/not/exist"), "does not exist"),

@@ -282,7 +282,9 @@ class _Articles:
         ("12/31/2025", "", "0 of 1 article(s)"),  # read as a date, not compared as text
         ("May 2025", "May 28 2025", "1 of 1 article(s)"),
         ("notadate", "", "**Not filtered:** the date filter"),  # was "no matching article"
+        ("notadate", "", "use a date such as 2025\\-05\\-27"),  # Markdown-escaped
         ("2026-01-01", "2020-01-01", "is after"),
+        ("2026-01-01", "2020-01-01", "swap the two dates"),  # not "use a date such as"
     ],
 )
 def test_the_library_filter_says_when_its_dates_are_wrong(

@@ -58,7 +58,7 @@ def search(settings: Settings, args: argparse.Namespace) -> int:
     try:
         filters.day_range()
     except ValueError as exc:
-        raise ConfigError(f"--since/--until: {exc}; use a date such as 2025-05-27") from exc
+        raise ConfigError(f"--since/--until: {exc}") from exc
     open_store(settings).close()  # fails with a hint when nothing was ingested yet
     hits = run_search(settings, args.query, args.k, filters)
     if args.json:

@@ -35,7 +35,9 @@ class Filters:
 
         since, until = number(self.since, False), number(self.until, True)
         if since is not None and until is not None and since > until:
-            raise ValueError(f"{self.since} is after {self.until}, so no article can match")
+            raise ValueError(
+                f"{self.since} is after {self.until}, so no article can match; swap the two dates"
+            )
         return since, until
 
     def chroma_where(self) -> dict[str, Any] | None:

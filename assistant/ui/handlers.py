@@ -243,5 +243,5 @@ def _filters(outlets: list[str] | None, since: str | None, until: str | None) ->
     try:
         filters.day_range()
     except ValueError as exc:
-        raise ConfigError(f"the date filter: {exc}; use a date such as 2025-05-27") from exc
+        raise ConfigError(f"the date filter: {exc}") from exc
     return filters
