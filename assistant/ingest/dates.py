@@ -30,12 +30,13 @@ def normalise_date(value: object) -> str | None:
     try:
         parsed = dateparser.parse(text)
     except (ValueError, OverflowError, TypeError) as exc:
-        raise ValueError(
-            f"cannot read {text[:80]!r} as a date; use a date such as 2025-05-27, May 2025 or 2025"
-        ) from exc
+        raise ValueError(f"cannot read {text[:80]!r} as a date") from exc
     if _HAS_TIME.search(text):
         return parsed.isoformat()
     return parsed.date().isoformat()
+
+
+_BOUND_HINT = "; use a date such as 2025-05-27, May 2025 or 2025"  # the forms date_bounds reads
 
 
 def date_bounds(value: str, end: bool = False) -> str:
@@ -44,12 +45,10 @@ def date_bounds(value: str, end: bool = False) -> str:
     whole month, and a missing year is this year. Raises ValueError when it is no date."""
     text = value.strip()
     if not text:
-        raise ValueError("the date is empty; use a date such as 2025-05-27, May 2025 or 2025")
+        raise ValueError(f"the date is empty{_BOUND_HINT}")
     year = dt.date.today().year
     default = dt.datetime(year, 12, 31) if end else dt.datetime(year, 1, 1)
     try:  # dateutil takes the missing fields from ``default`` (and keeps days in the month)
         return dateparser.parse(text, default=default).date().isoformat()
     except (ValueError, OverflowError, TypeError) as exc:
-        raise ValueError(
-            f"cannot read {text[:80]!r} as a date; use a date such as 2025-05-27, May 2025 or 2025"
-        ) from exc
+        raise ValueError(f"cannot read {text[:80]!r} as a date{_BOUND_HINT}") from exc
