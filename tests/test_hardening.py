@@ -353,6 +353,34 @@ def test_an_upload_that_nearly_repeats_an_article_says_so(
         service.close()
 
 
+def test_an_upload_sent_again_with_a_new_one_is_not_an_error(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A file dropped just after another can reach the server with the first one again, whose
+    temporary copy was deleted once saved; only the new file is added, nothing is refused."""
+    from assistant.ui.handlers import ALL, LibraryTab
+    from assistant.ui.service import AssistantService
+
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+        update={"provider": "extractive"})})  # fmt: skip
+    first, second = tmp_path / "a" / "tide.txt", tmp_path / "b" / "bridge.txt"
+    for path, title in ((first, "Tide tables revised"), (second, "Bridge repainting starts")):
+        path.parent.mkdir()
+        path.write_text(f"{title}\n\n{title}, the harbour office said.", encoding="utf-8")
+    service = AssistantService(settings)
+    tab = LibraryTab(service, settings)
+    try:
+        assert "tide\\.txt: 1 added" in tab.add([str(first)], True, "", ALL, "", "")[0]
+        first.unlink()  # as Gradio's copy is, once saved
+        status = tab.add([str(first), str(second)], True, "", ALL, "", "")[0].replace("\\", "")
+        assert "bridge.txt: 1 added" in status and "tide.txt" not in status, status
+        # A file never saved that is gone is still refused: the user must add it again.
+        gone = tmp_path / "c" / "never.txt"
+        assert "the upload is gone" in tab.add([str(gone)], True, "", ALL, "", "")[0]
+    finally:
+        service.close()
+
+
 def test_a_long_upload_lets_questions_in_between_its_batches(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

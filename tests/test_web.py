@@ -272,6 +272,34 @@ def test_uploaded_article_is_answerable_with_citations(page: Page, site: Site) -
     assert "Zephyr Lakes" in page.locator("#viewer mark#cited").inner_text()
 
 
+def test_a_file_dropped_while_another_is_ingested_is_added_too(page: Page, site: Site) -> None:
+    """The second file arrives while the first (long) one is being ingested. It used to be
+    dropped: the upload event ran one at a time, and the box still held the first file."""
+    page.get_by_role("tab", name="Library").click()
+    long_body = " ".join(
+        f"Berth {n} of the tide table moved by {n % 7 + 1} minutes, the harbour office said."
+        for n in range(400)
+    )
+    titles = ["Tide tables revised for spring", "Bridge repainting starts Monday"]
+    for i, (title, body) in enumerate(
+        zip(titles, [long_body, "Repainting starts Monday."], strict=True)
+    ):
+        write_article(
+            site.root, f"drop{i}.md", title, body, source="Coast Times", published="2025-06-03"
+        )
+    page.locator("#upload input[type=file]").set_input_files(site.root / "drop0.md")
+    saved = site.root / "corpus" / "uploads" / "drop0.md"
+    for _ in range(600):  # saved, so now being ingested; at most a minute
+        if saved.exists():
+            break
+        page.wait_for_timeout(100)
+    page.locator("#upload input[type=file]").set_input_files(site.root / "drop1.md")
+    expect(page.locator("#upload-status")).to_contain_text("drop1.md: 1 added", timeout=WAIT_MS)
+    for title in titles:
+        expect(page.locator("#library-table")).to_contain_text(title, timeout=WAIT_MS)
+    assert (site.root / "corpus" / "uploads" / "drop1.md").exists()
+
+
 def test_conversation_and_citations_survive_reload_and_reingest(page: Page, site: Site) -> None:
     ask(page, "Who is the White House spokesperson?")
     first = open_citation(page, site)

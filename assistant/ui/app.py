@@ -132,8 +132,12 @@ def build_app(
         )  # fmt: skip
         table.select(library.select, None, [selected, article_view])
         upload.upload(
-            library.add, [upload, replace, *listing], [upload_status, table, count, outlet, outlets]
-        ).then(lambda: None, None, [upload])  # an emptied box: its files' copies are gone
+            library.add, [upload, replace, *listing], [upload_status, table, count, outlet, outlets],
+            trigger_mode="multiple",  # a file dropped while another is ingested waits its turn
+        )  # fmt: skip
+        # Emptied in the browser once its files are sent (their copies go once saved). Emptied
+        # by the server, the box waited on it and a file dropped meanwhile was lost.
+        upload.upload(None, None, [upload], js="() => null")
         delete.click(
             library.delete, [selected, *listing],
             [delete_status, table, count, outlet, outlets, article_view, selected],
