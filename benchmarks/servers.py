@@ -12,9 +12,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+_HANDED_OUT: set[int] = set()
+
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now.
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and that this process has
+    not handed out before (a test starting four servers gets four ports).
 
     Chosen below the kernel's ephemeral range (see ``ephemeral_start``): a port from that range
     can be taken, between choosing it and the server binding it, by any outgoing connection
@@ -26,12 +29,15 @@ def free_port() -> int:
             return int(sock.getsockname()[1])
     for _ in range(200):
         port = random.randrange(low, high)
+        if port in _HANDED_OUT:  # given to a server that may not have bound it yet
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _HANDED_OUT.add(port)
+        return port
     raise AssertionError(f"no free port found in {low}..{high}")
 
 

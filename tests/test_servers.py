@@ -12,8 +12,9 @@ from benchmarks.servers import ephemeral_start, free_port, running
 
 def test_free_ports_are_bindable_and_below_the_ephemeral_range() -> None:
     room = ephemeral_start() - 20_000 >= 1000  # else the kernel chooses (nothing is below)
-    for _ in range(20):
-        port = free_port()
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == len(ports) or not room  # none handed out twice, bound or not
+    for port in ports:
         assert 20_000 <= port < ephemeral_start() or not room
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", port))
