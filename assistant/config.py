@@ -26,6 +26,7 @@ from assistant.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("assistant.toml")
 ONNX_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+MIB = 1024 * 1024  # bytes in a MB as Gradio counts them
 
 
 class _Section(BaseModel):
@@ -227,7 +228,9 @@ class UISettings(_Section):
     password_env: str = Field(
         default="ASSISTANT_UI_PASSWORD", description="Environment variable holding the password"
     )
-    max_upload_mb: float = Field(default=5.0, gt=0)
+    max_upload_mb: float = Field(
+        default=5.0, gt=0, description="MB of 1024 x 1024 bytes, as the page's own check counts"
+    )
     upload_dir: str = Field(default="uploads", description="Uploads land in corpus_dir/upload_dir")
     replace_uploads: bool = Field(
         default=True,
@@ -239,6 +242,12 @@ class UISettings(_Section):
     max_queue: int = Field(
         default=64, ge=1, description="Requests waiting in the page's queue; more are refused"
     )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes: Gradio counts a MB as 1024 x 1024 bytes, and its refusal
+        in the browser and ours on the server name the same limit."""
+        return int(self.max_upload_mb * MIB)
 
 
 class Settings(BaseSettings):

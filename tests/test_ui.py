@@ -159,6 +159,22 @@ def test_uploads_are_all_checked_before_any_is_written(tmp_path: Path) -> None:
         save_uploads([tmp_path / "already-discarded.txt"], settings)
 
 
+def test_the_upload_limit_counts_megabytes_as_the_page_does(tmp_path: Path) -> None:
+    """Gradio's own check (max_file_size) counts a MB as 1024 x 1024 bytes: the page and the
+    server refuse at the same size and name the same figure (the page said 4.8 MB for 5)."""
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus")
+    assert settings.ui.max_upload_bytes == 5 * 1024 * 1024
+    fits, over = tmp_path / "fits.txt", tmp_path / "over.txt"
+    for path, size in (
+        (fits, settings.ui.max_upload_bytes),
+        (over, settings.ui.max_upload_bytes + 1),
+    ):
+        path.write_text("Title\n\n" + "x" * (size - 7), encoding="utf-8")
+    assert [s.path.name for s in save_uploads([fits], settings)] == ["fits.txt"]
+    with pytest.raises(InputFileError, match=r"5\.0 MB is over the 5 MB limit"):
+        save_uploads([over], settings)
+
+
 def test_uploads_never_overwrite_a_different_file(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus")
     first, second = tmp_path / "a" / "note.txt", tmp_path / "b" / "note.txt"

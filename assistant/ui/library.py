@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.config import Settings
+from assistant.config import MIB, Settings
 from assistant.errors import InputFileError
 from assistant.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from assistant.types import Article
@@ -83,7 +83,7 @@ def save_uploads(files: list[Path], settings: Settings, replace: bool = False) -
     ingest reads them) before any is written. With ``replace``, a different earlier upload of
     the same name is replaced (a corrected version), its file kept in ``data_dir/deleted``;
     without it, the new file gets a name of its own (``note-2.txt``)."""
-    limit = int(settings.ui.max_upload_mb * 1_000_000)
+    limit = settings.ui.max_upload_bytes
     checked = []
     for path in files:
         name = safe_name(path.name)
@@ -93,7 +93,7 @@ def save_uploads(files: list[Path], settings: Settings, replace: bool = False) -
             raise InputFileError(path.name, "the upload is gone; add the file again") from exc
         if size > limit:
             raise InputFileError(
-                path.name, f"{size / 1e6:.1f} MB is over the {settings.ui.max_upload_mb} MB limit"
+                path.name, f"{size / MIB:.1f} MB is over the {settings.ui.max_upload_mb:g} MB limit"
             )
         if size == 0:
             raise InputFileError(path.name, "the file is empty")

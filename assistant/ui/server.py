@@ -112,7 +112,7 @@ def serve(settings: Settings, host: str, port: int, public: bool, no_auth: bool 
             server_port=port,
             auth=auth,
             css_paths=[_HERE / "style.css"],
-            max_file_size=int(settings.ui.max_upload_mb * 1_000_000),  # MB, as in library
+            max_file_size=settings.ui.max_upload_bytes,  # the limit library checks
             allowed_paths=[],
             blocked_paths=[str(upload_root), str(settings.data_dir.resolve())],
             show_error=False,
