@@ -57,6 +57,21 @@ def test_focus_and_meta_words_leave_the_overlap_weights() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is Ron Dermer's position?", "Who is the Mossad chief?", "Which city hosted it?",
+        "How many Israeli embassy staff were killed in 2025?", "Qu'a dit le porte-parole ?",
+        "What did the U.S. envoy's co-author say about the 50% tariff?", "Why?", "",
+    ],
+)  # fmt: skip
+def test_every_word_weighed_has_its_prefix(question: str) -> None:
+    """The distance features find a question word by its stem or its first letters; they
+    look both up for every stem weighed or taken as focus."""
+    q = question_info(question)
+    assert q.weights.keys() | q.focus.keys() <= q.prefixes.keys()
+
+
 def test_a_question_in_an_article_is_never_evidence() -> None:
     assert not can_answer("The vice president?")
     assert not can_answer("Hi.")
