@@ -79,11 +79,17 @@ class ChunkingSettings(_Section):
 class IngestSettings(_Section):
     """Limits and de-duplication for ingest."""
 
-    max_file_mb: float = Field(default=20.0, gt=0)
+    max_file_mb: float = Field(default=20.0, gt=0, description="MB of 1024 x 1024 bytes")
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
     max_front_matter_chars: int = Field(
         default=65536, ge=256, description="Longest YAML front matter read from a text file"
     )
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The file size limit in bytes, counted as the upload limit is (``MIB``)."""
+        return int(self.max_file_mb * MIB)
+
     max_field_chars: int = Field(
         default=2000, ge=64, description="Longest title, outlet, url, author or date accepted"
     )

@@ -129,7 +129,7 @@ def ingest_order(settings: Settings, paths: list[Path]) -> list[str]:
     """Article ids in the order the indexer meets them (first of each key kept). Files under
     ``corpus_dir`` get the indexer's origin, which is the key of articles without a url."""
     files, _ = discover(paths)
-    limit = int(settings.ingest.max_file_mb * 1_000_000)
+    limit = settings.ingest.max_file_bytes
     corpus = settings.corpus_dir.resolve()
     seen: set[str] = set()
     order: list[str] = []

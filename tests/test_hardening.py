@@ -374,8 +374,17 @@ def test_an_upload_sent_again_with_a_new_one_is_not_an_error(
         first.unlink()  # as Gradio's copy is, once saved
         status = tab.add([str(first), str(second)], True, "", ALL, "", "")[0].replace("\\", "")
         assert "bridge.txt: 1 added" in status and "tide.txt" not in status, status
-        # A file never saved that is gone is still refused: the user must add it again.
-        gone = tmp_path / "c" / "never.txt"
+        # So is a file refused before, sent again with a new one.
+        empty, third = tmp_path / "c" / "empty.txt", tmp_path / "c" / "quay.txt"
+        empty.parent.mkdir()
+        empty.write_text("", encoding="utf-8")
+        third.write_text("Quay reopens\n\nThe quay reopened on Monday.", encoding="utf-8")
+        assert "the file is empty" in tab.add([str(empty)], True, "", ALL, "", "")[0]
+        empty.unlink()
+        status = tab.add([str(empty), str(third)], True, "", ALL, "", "")[0].replace("\\", "")
+        assert "quay.txt: 1 added" in status and "empty" not in status, status
+        # A file never handled that is gone is still refused: the user must add it again.
+        gone = tmp_path / "d" / "never.txt"
         assert "the upload is gone" in tab.add([str(gone)], True, "", ALL, "", "")[0]
     finally:
         service.close()

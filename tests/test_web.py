@@ -293,6 +293,8 @@ def test_a_file_dropped_while_another_is_ingested_is_added_too(page: Page, site:
         if saved.exists():
             break
         page.wait_for_timeout(100)
+    else:
+        pytest.fail("the first upload was never saved")
     page.locator("#upload input[type=file]").set_input_files(site.root / "drop1.md")
     expect(page.locator("#upload-status")).to_contain_text("drop1.md: 1 added", timeout=WAIT_MS)
     for title in titles:

@@ -160,7 +160,7 @@ class Indexer:
     def _load(self, paths: Sequence[Path], report: IngestReport) -> LoadResult:
         files, problems = discover(paths)
         result = LoadResult(problems=problems)
-        limit = int(self.settings.ingest.max_file_mb * 1_000_000)
+        limit = self.settings.ingest.max_file_bytes
         first_origin: dict[str, str] = {}
         uploads = (self.settings.corpus_dir / self.settings.ui.upload_dir).resolve()
         for path in files:

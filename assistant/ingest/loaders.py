@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from assistant.config import IngestSettings
+from assistant.config import MIB, IngestSettings
 from assistant.errors import InputFileError
 from assistant.ingest.fields import ALIASES, Reading, brief, front_matter, new_article, read_meta
 from assistant.types import LoadedArticle
@@ -136,7 +136,7 @@ def _read_bytes(path: Path, origin: str, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise InputFileError(
                 origin,
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+                f"file is {size / MIB:.1f} MB, over the {max_bytes / MIB:.1f} MB limit "
                 "(raise ingest.max_file_mb to accept it)",
             )
         with path.open("rb") as handle:

@@ -131,12 +131,14 @@ def build_app(
             library.refresh, listing, [table, count, outlet, outlets],
         )  # fmt: skip
         table.select(library.select, None, [selected, article_view])
+        # A file dropped while another is ingested is a second event, queued behind the first
+        # (one at a time: saving and naming files is not safe to run twice at once).
         upload.upload(
             library.add, [upload, replace, *listing], [upload_status, table, count, outlet, outlets],
-            trigger_mode="multiple",  # a file dropped while another is ingested waits its turn
+            trigger_mode="multiple", concurrency_limit=1,
         )  # fmt: skip
-        # Emptied in the browser once its files are sent (their copies go once saved). Emptied
-        # by the server, the box waited on it and a file dropped meanwhile was lost.
+        # Then the box is emptied in the browser (its files' copies are gone once saved). A
+        # server step for it left a moment when a file dropped meanwhile was lost.
         upload.upload(None, None, [upload], js="() => null")
         delete.click(
             library.delete, [selected, *listing],

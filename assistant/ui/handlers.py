@@ -106,7 +106,7 @@ class LibraryTab:
     def __init__(self, service: AssistantService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
-        self._saved_copies: set[str] = set()  # Gradio's copies of uploads already saved
+        self._handled: set[str] = set()  # Gradio's copies of uploads saved or refused
 
     def outlets(self) -> list[str]:
         return sorted({a.meta.source for a in self.service.articles() if a.meta.source})
@@ -149,18 +149,18 @@ class LibraryTab:
     ) -> tuple[Any, ...]:
         """Save the uploads into the corpus and ingest them one by one, showing progress; with
         ``replace``, an upload named as an earlier one is its new version."""
-        # A file dropped just after another can arrive with it again (the box still held it);
-        # that one is saved already and its copy is gone.
-        files = [f for f in files or [] if f not in self._saved_copies or Path(f).exists()]
+        # A file dropped while another is ingested arrives with that one again (the box still
+        # held it); that one was handled already and its copy is gone.
+        files = [f for f in files or [] if f not in self._handled or Path(f).exists()]
         if not files:
             return ("", *self.refresh(*listing))
+        self._handled.update(files)  # before their copies go, saved or refused
         try:
             saved = save_uploads([Path(f) for f in files], self.settings, replace=replace)
         except AssistantError as exc:
             return (f"**Not added:** {md(str(exc))}", *self.refresh(*listing))
         finally:
             discard_temporary([Path(f) for f in files])
-        self._saved_copies.update(files)
         lines = []
         for i, item in enumerate(saved):
             name = item.path.name

@@ -98,7 +98,9 @@ def save_uploads(files: list[Path], settings: Settings, replace: bool = False) -
         if size == 0:
             raise InputFileError(path.name, "the file is empty")
         # Read it as the ingest will: a file that cannot be ingested is never kept.
-        loaded = load_file(path, name, limit, settings.ingest, key_by_url=False)
+        loaded = load_file(
+            path, name, settings.ingest.max_file_bytes, settings.ingest, key_by_url=False
+        )
         if loaded.problems:  # kept, the file would report its bad part at every ingest
             first = loaded.problems[0]
             more = f" (and {len(loaded.problems) - 1} more)" if len(loaded.problems) > 1 else ""
