@@ -84,12 +84,6 @@ class IngestSettings(_Section):
     max_front_matter_chars: int = Field(
         default=65536, ge=256, description="Longest YAML front matter read from a text file"
     )
-
-    @property
-    def max_file_bytes(self) -> int:
-        """The file size limit in bytes, counted as the upload limit is (``MIB``)."""
-        return int(self.max_file_mb * MIB)
-
     max_field_chars: int = Field(
         default=2000, ge=64, description="Longest title, outlet, url, author or date accepted"
     )
@@ -100,6 +94,11 @@ class IngestSettings(_Section):
         description="Chunks embedded and written per step: a crash loses at most one step, "
         "and in the web app a question asked during an upload waits for one step",
     )
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The file size limit in bytes, counted as the upload limit is (``MIB``)."""
+        return int(self.max_file_mb * MIB)
 
 
 class RetrievalSettings(_Section):

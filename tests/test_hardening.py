@@ -249,14 +249,20 @@ def test_terminal_escapes_are_shown_not_obeyed() -> None:
     assert printable("red \x1b[31m\x07 \u202e end\n") == "red \\x1b[31m\\x07 \\u202e end\n"
 
 
+def _extractive(settings: Settings) -> Settings:
+    """``settings`` answering without a model: the Library tests need no LLM."""
+    return settings.model_copy(
+        update={"llm": settings.llm.model_copy(update={"provider": "extractive"})}
+    )
+
+
 def test_a_delete_whose_file_move_fails_keeps_the_article(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assistant.ui.handlers import ALL, LibraryTab
     from assistant.ui.service import AssistantService
 
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"provider": "extractive"})})  # fmt: skip
+    settings = _extractive(settings)
     path = settings.corpus_dir / "keep.md"
     path.write_text(GOOD)
     service = AssistantService(settings)
@@ -289,8 +295,7 @@ def test_a_corrected_upload_replaces_the_earlier_version(
     from assistant.ui.handlers import ALL, LibraryTab
     from assistant.ui.service import AssistantService
 
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"provider": "extractive"})})  # fmt: skip
+    settings = _extractive(settings)
     upload = tmp_path / "browser" / "harbor.jsonl"
     upload.parent.mkdir()
     rows = [
@@ -329,8 +334,7 @@ def test_an_upload_that_nearly_repeats_an_article_says_so(
     from assistant.ui.handlers import ALL, LibraryTab
     from assistant.ui.service import AssistantService
 
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"provider": "extractive"})})  # fmt: skip
+    settings = _extractive(settings)
     body = " ".join(
         f"The Harbor Council met on day {i} and heard that ferry number {i} ran late again."
         for i in range(40)
@@ -361,8 +365,7 @@ def test_an_upload_sent_again_with_a_new_one_is_not_an_error(
     from assistant.ui.handlers import ALL, LibraryTab
     from assistant.ui.service import AssistantService
 
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"provider": "extractive"})})  # fmt: skip
+    settings = _extractive(settings)
     first, second = tmp_path / "a" / "tide.txt", tmp_path / "b" / "bridge.txt"
     for path, title in ((first, "Tide tables revised"), (second, "Bridge repainting starts")):
         path.parent.mkdir()
